@@ -1,0 +1,3 @@
+module github.com/sesguard/sesguard
+
+go 1.26.8
