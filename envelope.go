@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // The SNS message types, the values of [Envelope.Type].
@@ -144,14 +145,15 @@ func (e *Envelope) field(d *jsonDecoder, key []byte, seen *envelopeFields) (bool
 	var err error
 	switch f {
 	case fieldMessage:
-		// The decoded string is never longer than what is left of the
-		// input, so one allocation holds it.
+		// Message gets its own buffer, as the input of the SES decoder,
+		// sized for the common case in one allocation. The buffer is never
+		// written again, so the string may share its bytes instead of
+		// copying the largest field of the message.
 		var b []byte
-		var inBuf bool
-		if b, inBuf, err = d.strBytes(make([]byte, 0, len(d.data)-d.pos)); err == nil {
-			e.Message = string(b)
-			if inBuf {
-				e.message = b
+		if b, err = d.appendStr(make([]byte, 0, len(d.data)-d.pos)); err == nil {
+			e.message = b
+			if len(b) > 0 {
+				e.Message = unsafe.String(&b[0], len(b))
 			}
 		}
 	case fieldSubject:
@@ -172,9 +174,6 @@ func (e *Envelope) check(seen envelopeFields) error {
 	const required = fieldType | fieldMessageID | fieldTopicARN | fieldMessage | fieldTimestamp
 	if seen&required != required {
 		return fmt.Errorf("not an SNS message: Type, MessageId, TopicArn, Message and Timestamp are required")
-	}
-	if e.message == nil {
-		e.message = []byte(e.Message)
 	}
 	return nil
 }
