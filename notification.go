@@ -48,7 +48,7 @@ type Notification struct {
 	Bounce           *Bounce           // Type Bounce
 	Complaint        *Complaint        // Type Complaint
 	Delivery         *Delivery         // Type Delivery
-	Send             *Send             // Type Send
+	Send             *SendEvent        // Type Send
 	Reject           *Reject           // Type Reject
 	RenderingFailure *RenderingFailure // Type "Rendering Failure"
 	DeliveryDelay    *DeliveryDelay    // Type DeliveryDelay
@@ -177,8 +177,8 @@ type Delivery struct {
 	RemoteMTAIP    string
 }
 
-// Send is SES's send object; SES publishes it empty.
-type Send struct{}
+// SendEvent is SES's send object; SES publishes it empty.
+type SendEvent struct{}
 
 // Reject is SES's reject object: SES did not try to deliver the message.
 type Reject struct {

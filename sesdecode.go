@@ -83,7 +83,7 @@ func (s *sesDecoder) notification() error {
 			n.Delivery = &Delivery{}
 			err = s.delivery(n.Delivery)
 		case "send":
-			n.Send = &Send{}
+			n.Send = &SendEvent{}
 			err = s.empty("send.")
 		case "reject":
 			n.Reject = &Reject{}

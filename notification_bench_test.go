@@ -1,0 +1,151 @@
+package sesguard
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+)
+
+// bounceFixture is a real 2.3 KB SNS-wrapped SES bounce.
+var bounceFixture = filepath.Join("testdata", "sns", "django-ses-bounce-notification.json")
+
+func BenchmarkParse(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ns, err := Parse(data)
+		if err != nil || ns[0].Bounce == nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseEncodingJSON is the usual approach, for comparison: the
+// envelope, then its Message, each with encoding/json into structs that
+// hold only what a bounce handler needs.
+func BenchmarkParseEncodingJSON(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	type envelope struct {
+		Type, MessageId, TopicArn, Message, Timestamp string
+		Subject                                       *string
+		SignatureVersion, Signature, SigningCertURL   string
+		UnsubscribeURL                                string
+	}
+	type notification struct {
+		NotificationType string `json:"notificationType"`
+		EventType        string `json:"eventType"`
+		Bounce           struct {
+			BounceType        string `json:"bounceType"`
+			BounceSubType     string `json:"bounceSubType"`
+			FeedbackID        string `json:"feedbackId"`
+			BouncedRecipients []struct {
+				EmailAddress, Action, Status, DiagnosticCode string
+			} `json:"bouncedRecipients"`
+		} `json:"bounce"`
+		Mail struct {
+			MessageID   string   `json:"messageId"`
+			Destination []string `json:"destination"`
+		} `json:"mail"`
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var e envelope
+		if err := json.Unmarshal(data, &e); err != nil {
+			b.Fatal(err)
+		}
+		var n notification
+		if err := json.Unmarshal([]byte(e.Message), &n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRSAVerify is the floor for verification: one RSA-2048 PKCS #1
+// v1.5 verify of the fixture's signature, its hash precomputed.
+func BenchmarkRSAVerify(b *testing.B) {
+	e := envelopesOf(b, readFile(b, bounceFixture))[0]
+	cert, err := (&fixtureSource{}).Certificate(context.Background(), e.SigningCertURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := cert.PublicKey.(*rsa.PublicKey)
+	msg, err := e.StringToSign()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := sha1.Sum(msg)
+	sig, err := base64.StdEncoding.DecodeString(e.Signature)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rsa.VerifyPKCS1v15(key, hashFor("1"), sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseVerify parses the fixture and verifies its signature with
+// the certificate already cached.
+func BenchmarkParseVerify(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	v := NewVerifier(func(o *VerifierOptions) { o.CertificateSource = &fixtureSource{} })
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := ParseEnvelope(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := v.Verify(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fromEnvelope(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseEnvelopeOnly(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseEnvelope(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseSESOnly(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	e, _ := ParseEnvelope(data)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeSES(e.message); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSkipOnly(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	e, _ := ParseEnvelope(data)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := jsonDecoder{data: e.message}
+		if err := d.skip(); err != nil {
+			b.Fatal(err)
+		}
+		d = jsonDecoder{data: data}
+		if err := d.skip(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
