@@ -35,6 +35,8 @@ type Client struct {
 	opts  Options
 	log   *slog.Logger
 	now   func() time.Time
+
+	notify notifyState // applying notifications: see apply.go
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an

@@ -176,8 +176,8 @@ func TestParseSESFields(t *testing.T) {
 		}},
 		{"event-complaint.json", func(n *Notification) any { return *n.Complaint }, Complaint{
 			Recipients: []ComplainedRecipient{{"recipient@example.com"}}, Timestamp: ts("2017-08-05T00:41:02.669Z"),
-			FeedbackID: "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
-			UserAgent:  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.90 Safari/537.36",
+			FeedbackID:   "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
+			UserAgent:    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.90 Safari/537.36",
 			FeedbackType: "abuse", ArrivalDate: ts("2017-08-05T00:41:02.669Z"),
 		}},
 		{"notification-delivery.json", func(n *Notification) any { return *n.Delivery }, Delivery{
@@ -187,7 +187,7 @@ func TestParseSESFields(t *testing.T) {
 		}},
 		{"event-delivery-delay.json", func(n *Notification) any { return *n.DeliveryDelay }, DeliveryDelay{
 			Timestamp: ts("2020-06-16T00:25:40.095Z"), DelayType: "TransientCommunicationFailure",
-			ExpirationTime: ts("2020-06-16T00:25:40.914Z"),
+			ExpirationTime:    ts("2020-06-16T00:25:40.914Z"),
 			DelayedRecipients: []DelayedRecipient{{"recipient@example.com", "4.4.1", "smtp; 421 4.4.1 Unable to connect to remote host"}},
 		}},
 		{"event-subscription.json", func(n *Notification) any { return *n.Subscription }, Subscription{
