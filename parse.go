@@ -103,7 +103,7 @@ func parseRecord(d *jsonDecoder) ([]*Notification, error) {
 		switch string(key) {
 		case "Sns":
 			if found {
-				return errors.New("Lambda record with more than one message")
+				return errors.New("a Lambda record with more than one message")
 			}
 			found = true
 			e := &Envelope{}
@@ -119,14 +119,14 @@ func parseRecord(d *jsonDecoder) ([]*Notification, error) {
 				err = e.check(seen)
 			}
 			if err != nil {
-				return fmt.Errorf("Sns: %w", err)
+				return fmt.Errorf("record field Sns: %w", err)
 			}
 			n, err := fromEnvelope(e)
 			out = append(out, n)
 			return err
 		case "body":
 			if found {
-				return errors.New("Lambda record with more than one message")
+				return errors.New("a Lambda record with more than one message")
 			}
 			found = true
 			body, err := d.str()
@@ -143,7 +143,7 @@ func parseRecord(d *jsonDecoder) ([]*Notification, error) {
 		return d.skip()
 	})
 	if err == nil && !found {
-		err = errors.New("Lambda record with neither Sns nor body")
+		err = errors.New("a Lambda record with neither Sns nor body")
 	}
 	return out, err
 }
@@ -160,7 +160,7 @@ func fromEnvelope(e *Envelope) (*Notification, error) {
 	case errors.Is(err, errNotSES):
 		return &Notification{SNS: e}, nil
 	case err != nil:
-		return nil, fmt.Errorf("Message: %w", err)
+		return nil, fmt.Errorf("field Message: %w", err)
 	}
 	n.SNS = e
 	return n, nil
