@@ -71,7 +71,7 @@ func (d *jsonDecoder) peek() byte {
 
 // end reports an error unless only whitespace is left.
 func (d *jsonDecoder) end() error {
-	if d.peek() != 0 {
+	if d.ws(); d.pos < len(d.data) {
 		return d.errorf("unexpected data after the top-level value")
 	}
 	return nil
