@@ -1,12 +1,18 @@
 package sesguard
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -148,4 +154,47 @@ func BenchmarkSkipOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkHandlerLoad posts signed SES delivery notifications to the SNS
+// handler over loopback HTTP from parallel clients, and reports verified
+// notifications per second. Every request is parsed, its signature
+// verified (the certificate cached), and applied to a memstore; 256
+// distinct messages are cycled, each a store write.
+func BenchmarkHandlerLoad(b *testing.B) {
+	signer := newTestSigner(b)
+	c := newNotifyClient(b)
+	srv := httptest.NewServer(c.SNSHandler(func(o *HandlerOptions) { o.CertificateSource = signer.source() }))
+	defer srv.Close()
+	bodies := make([][]byte, 256)
+	for i := range bodies {
+		e := &Envelope{
+			Type: SNSNotification, MessageID: fmt.Sprintf("load-%d", i), TopicARN: "arn:aws:sns:us-east-1:123456789012:ses",
+			Message:   string(deliveryJSON(fmt.Sprintf("reader%d@example.com", i))),
+			Timestamp: "2026-05-01T12:00:00.000Z", SignatureVersion: "1",
+		}
+		signer.sign(b, e)
+		bodies[i] = marshalEnvelope(b, e, false)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := bodies[next.Add(1)%int64(len(bodies))]
+			resp, err := client.Post(srv.URL, "text/plain; charset=UTF-8", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notifications/s")
 }
