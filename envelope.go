@@ -1,9 +1,7 @@
 package sesguard
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"unsafe"
 )
 
@@ -218,19 +216,16 @@ func decodeInto(d *jsonDecoder, dst *string) error {
 // UnsubscribeConfirmation sign Message, MessageId, SubscribeURL, Timestamp,
 // Token, TopicArn and Type. Any other Type has no string to sign.
 func (e *Envelope) StringToSign() ([]byte, error) {
-	var b bytes.Buffer
-	if err := e.writeStringToSign(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return e.appendStringToSign(nil)
 }
 
-func (e *Envelope) writeStringToSign(w io.Writer) error {
+// appendStringToSign appends the string to sign to dst.
+func (e *Envelope) appendStringToSign(dst []byte) ([]byte, error) {
 	field := func(name, value string) {
-		io.WriteString(w, name)
-		io.WriteString(w, "\n")
-		io.WriteString(w, value)
-		io.WriteString(w, "\n")
+		dst = append(dst, name...)
+		dst = append(dst, '\n')
+		dst = append(dst, value...)
+		dst = append(dst, '\n')
 	}
 	switch e.Type {
 	case SNSNotification:
@@ -251,7 +246,7 @@ func (e *Envelope) writeStringToSign(w io.Writer) error {
 		field("TopicArn", e.TopicARN)
 		field("Type", e.Type)
 	default:
-		return fmt.Errorf("%w: SNS message type %q has no string to sign", ErrMalformed, e.Type)
+		return dst, fmt.Errorf("%w: SNS message type %q has no string to sign", ErrMalformed, e.Type)
 	}
-	return nil
+	return dst, nil
 }

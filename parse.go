@@ -78,7 +78,6 @@ func parsePayload(data []byte, records bool) ([]*Notification, error) {
 		if err := e.check(seen); err != nil {
 			return nil, err
 		}
-		e.Unknown = nil
 		n, err := fromEnvelope(e)
 		if err != nil {
 			return nil, err

@@ -433,3 +433,13 @@ func TestDecoderStrings(t *testing.T) {
 		})
 	}
 }
+
+func TestParseEnvelopeUnknownFields(t *testing.T) {
+	ns, err := Parse(readFile(t, filepath.Join("testdata", "sns", "negative", "tampered-message.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ns[0].SNS.Unknown, []string{"_negative_reason"}) {
+		t.Fatalf("Unknown = %q", ns[0].SNS.Unknown)
+	}
+}

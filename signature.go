@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -154,8 +155,13 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 	if err := checkCertURL(e.SigningCertURL); err != nil {
 		return err
 	}
+	bp := signBufs.Get().(*[]byte)
+	msg, err := e.appendStringToSign((*bp)[:0])
 	hh := h.New()
-	if err := e.writeStringToSign(hh); err != nil {
+	hh.Write(msg)
+	*bp = msg
+	signBufs.Put(bp)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSignature, err)
 	}
 	key, err := v.certs.publicKey(ctx, e.SigningCertURL)
@@ -167,6 +173,10 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 	}
 	return nil
 }
+
+// signBufs holds buffers for strings to sign, which are about the size of
+// the message.
+var signBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // signatureHash maps a SignatureVersion to its hash: "1" is SHA1withRSA,
 // "2" SHA256withRSA. Nothing else is accepted.
