@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -217,12 +218,16 @@ func (d *jsonDecoder) plainRun(i int) int {
 		w := binary.LittleEndian.Uint64(data[i:])
 		q := w ^ ('"' * ones)
 		b := w ^ ('\\' * ones)
-		special := w | // a byte >= 0x80
-			(w - 0x20*ones) | // a byte < 0x20 (or >= 0xa0, already caught)
+		// The high bit of a byte is set here when the byte is >= 0x80, <
+		// 0x20, '"' or '\\'. A borrow can set it in a later byte too, but
+		// never in one before the first special byte, so the lowest set
+		// bit marks exactly the first.
+		special := (w | // a byte >= 0x80
+			(w - 0x20*ones) | // a byte < 0x20
 			(q-ones)&^q | // a '"'
-			(b-ones)&^b // a '\\'
-		if special&highs != 0 {
-			break
+			(b-ones)&^b) & highs // a '\\'
+		if special != 0 {
+			return i + bits.TrailingZeros64(special)/8
 		}
 	}
 	for i < len(data) && plainByte[data[i]] {

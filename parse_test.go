@@ -443,3 +443,22 @@ func TestParseEnvelopeUnknownFields(t *testing.T) {
 		t.Fatalf("Unknown = %q", ns[0].SNS.Unknown)
 	}
 }
+
+// TestPlainRun checks the eight-bytes-at-a-time scan against the byte
+// table, for every byte value at every position of a few words.
+func TestPlainRun(t *testing.T) {
+	for c := range 256 {
+		for pos := range 20 {
+			buf := []byte(strings.Repeat("a", 24))
+			buf[pos] = byte(c)
+			want := len(buf)
+			if !plainByte[c] {
+				want = pos
+			}
+			d := jsonDecoder{data: buf}
+			if got := d.plainRun(0); got != want {
+				t.Fatalf("byte %#x at %d: plainRun = %d, want %d", c, pos, got, want)
+			}
+		}
+	}
+}
