@@ -143,12 +143,11 @@ func (e *Envelope) field(d *jsonDecoder, key []byte, seen *envelopeFields) (bool
 	var err error
 	switch f {
 	case fieldMessage:
-		// Message gets its own buffer, as the input of the SES decoder,
-		// sized for the common case in one allocation. The buffer is never
-		// written again, so the string may share its bytes instead of
-		// copying the largest field of the message.
+		// Message is the input of the SES decoder and the largest field;
+		// in the arena its bytes are never written again, so e.Message
+		// shares them instead of copying.
 		var b []byte
-		if b, err = d.appendStr(make([]byte, 0, len(d.data)-d.pos)); err == nil {
+		if b, err = d.strArena(); err == nil {
 			e.message = b
 			if len(b) > 0 {
 				e.Message = unsafe.String(&b[0], len(b))

@@ -36,10 +36,6 @@ type jsonDecoder struct {
 	arena []byte
 }
 
-// arenaSize is the most a decoder allocates for its first strings: enough
-// for the strings of an SES notification or an SNS envelope's small fields.
-const arenaSize = 1024
-
 // maxJSONDepth bounds nesting, so hostile input cannot exhaust the stack.
 const maxJSONDepth = 200
 
@@ -165,16 +161,29 @@ func (d *jsonDecoder) null() bool {
 
 // str decodes a string value.
 func (d *jsonDecoder) str() (string, error) {
+	b, err := d.strArena()
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	return unsafe.String(&b[0], len(b)), nil
+}
+
+// strArena decodes a string value into the arena and returns its bytes,
+// which are never written again. The arena is sized on first use to what
+// is left of the input, which bounds the decoded length of every string
+// in it (invalid UTF-8, which grows when replaced, just costs a second
+// allocation).
+func (d *jsonDecoder) strArena() ([]byte, error) {
 	if d.arena == nil {
-		d.arena = make([]byte, 0, min(len(d.data)-d.pos, arenaSize))
+		d.arena = make([]byte, 0, len(d.data)-d.pos)
 	}
 	start := len(d.arena)
 	a, err := d.appendStr(d.arena)
-	if err != nil || len(a) == start {
-		return "", err
+	if err != nil {
+		return nil, err
 	}
 	d.arena = a
-	return unsafe.String(&a[start], len(a)-start), nil
+	return a[start:len(a):len(a)], nil
 }
 
 // strOrNull decodes a string or null; present is false for null.

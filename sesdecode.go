@@ -53,10 +53,16 @@ func (s *sesDecoder) unknown(path string, key []byte) error {
 	return s.d.skip()
 }
 
+// fieldError names the field in err; it is small enough to inline, so the
+// common case, no error, costs nothing.
 func (s *sesDecoder) fieldError(path string, key []byte, err error) error {
 	if err == nil {
 		return nil
 	}
+	return wrapField(path, key, err)
+}
+
+func wrapField(path string, key []byte, err error) error {
 	return fmt.Errorf("%s%s: %w", path, key, err)
 }
 
@@ -273,6 +279,7 @@ func (s *sesDecoder) headers(out *[]Header) error {
 	if s.d.null() {
 		return nil
 	}
+	*out = make([]Header, 0, 8)
 	return s.d.array(func() error {
 		var h Header
 		err := s.d.object(func(key []byte) error {
