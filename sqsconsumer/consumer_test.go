@@ -2,10 +2,13 @@ package sqsconsumer_test
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +95,27 @@ func queueCount(t *testing.T, q *sqs.Client, url string) int {
 	return n
 }
 
+// testdataCerts serves the real SNS certificates in testdata by the hash
+// in their URL, offline.
+type testdataCerts struct{}
+
+func (testdataCerts) Certificate(_ context.Context, certURL string) (*x509.Certificate, error) {
+	name := strings.TrimSuffix(certURL[strings.LastIndexByte(certURL, '/')+1:], ".pem")
+	hash, ok := strings.CutPrefix(name, "SimpleNotificationService-")
+	if !ok {
+		return nil, fmt.Errorf("no certificate for %s", certURL)
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "cert-"+hash+".pem"))
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("%s: not PEM", name)
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
 func read(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -119,6 +143,7 @@ func TestConsumer(t *testing.T) {
 		"raw bounce, retried": raw,
 		"not SES":             read(t, "javav2-notification-v2.json"),
 		"malformed":           "hello, world",
+		"forged":              read(t, "tampered-message.json"),
 	}
 	for _, body := range sent {
 		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(body)}); err != nil {
@@ -137,6 +162,7 @@ func TestConsumer(t *testing.T) {
 		o.Concurrency = 2
 		o.WaitTime = time.Second
 		o.VisibilityTimeout = time.Second
+		o.Verifier = sesguard.NewVerifier(func(o *sesguard.VerifierOptions) { o.CertificateSource = testdataCerts{} })
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,10 +189,11 @@ func TestConsumer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The malformed message keeps coming back; everything else was deleted.
-	for queueCount(t, q, url) != 1 {
+	// The malformed and the forged message keep coming back; everything
+	// else was deleted.
+	for queueCount(t, q, url) != 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d messages in the queue, want only the malformed one", queueCount(t, q, url))
+			t.Fatalf("%d messages in the queue, want the malformed and the forged one", queueCount(t, q, url))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -188,19 +215,20 @@ func TestConsumer(t *testing.T) {
 	if peak > 2 {
 		t.Errorf("%d applies at once, want at most 2", peak)
 	}
-	// What is left is the malformed message, visible again after its
-	// timeout.
-	var bodies []string
-	for len(bodies) == 0 && time.Now().Before(deadline) {
+	// What is left is the malformed and the forged message, visible again
+	// after their timeout.
+	var left []string
+	for len(left) < 2 && time.Now().Before(deadline) {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range out.Messages {
-			bodies = append(bodies, *m.Body)
+			left = append(left, *m.Body)
 		}
 	}
-	if len(bodies) != 1 || !strings.HasPrefix(bodies[0], "hello") {
-		t.Fatalf("left in the queue: %q, want only the malformed message", bodies)
+	slices.Sort(left)
+	if want := []string{sent["malformed"], sent["forged"]}; !slices.Equal(left, want) {
+		t.Fatalf("left in the queue: %q, want %q", left, want)
 	}
 }
