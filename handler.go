@@ -16,7 +16,8 @@ import (
 type HandlerOptions struct {
 	// VerifierOptions configures signature verification: the certificate
 	// source, the HTTP client (also used to confirm subscriptions), the
-	// topic allow-list and the maximum message age.
+	// topic allow-list and the maximum message age. Its Now defaults to
+	// the Client's clock.
 	VerifierOptions
 
 	// MaxBodyBytes bounds a request body; a larger one is answered 413.
