@@ -75,3 +75,27 @@ func ExampleClient_SNSHandler() {
 	// Then subscribe https://<host>/ses/notifications to the topic; the
 	// handler confirms the subscription once its signature checks out.
 }
+
+// A Lambda function subscribed to the SNS topic receives an SNS event;
+// Parse reads it as it is (Lambda's SigningCertUrl spelling, "Subject":
+// null) and the notifications go to Apply. AWS invoked the function, so no
+// signature check is needed.
+func ExampleParse_lambda() {
+	event := []byte(`{"Records":[{"EventSource":"aws:sns","EventVersion":"1.0",
+	  "EventSubscriptionArn":"arn:aws:sns:us-east-1:123456789012:ses-feedback:0b5c",
+	  "Sns":{"Type":"Notification","MessageId":"95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+	    "TopicArn":"arn:aws:sns:us-east-1:123456789012:ses-feedback","Subject":null,
+	    "Message":"{\"notificationType\":\"Complaint\",\"complaint\":{\"feedbackId\":\"0100-c\",\"complaintFeedbackType\":\"abuse\",\"complainedRecipients\":[{\"emailAddress\":\"bob@example.com\"}]},\"mail\":{\"messageId\":\"0000-m\"}}",
+	    "Timestamp":"2026-05-01T12:00:00.000Z","SignatureVersion":"1","Signature":"...",
+	    "SigningCertUrl":"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+	    "UnsubscribeUrl":"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe","MessageAttributes":{}}}]}`)
+	ns, err := sesguard.Parse(event)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, n := range ns {
+		fmt.Println(n.SNS.MessageID, n.SNS.HasSubject, n.Type, n.Complaint.FeedbackType, n.Records()[0].Address)
+	}
+	// Output:
+	// 95df01b4-ee98-5cb9-9903-4c221d41eb5e false Complaint abuse bob@example.com
+}
