@@ -221,9 +221,11 @@ func source(n *Notification) string {
 // written: it logs the decision and calls the policy's OnDecision hook.
 // Whatever else must learn of applied outcomes is fed from here.
 func (c *Client) observe(ctx context.Context, d Decision) {
-	level := slog.LevelInfo
-	if d.Action == ActionIgnored || d.Action == ActionDuplicate {
-		level = slog.LevelDebug
+	// Suppressions and counts are news; deliveries, ignored events and
+	// duplicates are the bulk of the traffic.
+	level := slog.LevelDebug
+	if d.Action == ActionSuppressed || d.Action == ActionCounted {
+		level = slog.LevelInfo
 	}
 	if c.log.Enabled(ctx, level) {
 		c.log.Log(ctx, level, "sesguard: notification applied",
