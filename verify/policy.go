@@ -1,5 +1,7 @@
 package verify
 
+import "strconv"
+
 // Action is what a sender should do with an address, given its [Verdict].
 type Action uint8
 
@@ -24,7 +26,7 @@ func (a Action) String() string {
 	case ActionBlock:
 		return "block"
 	}
-	return "action(?)"
+	return "action(" + strconv.Itoa(int(a)) + ")"
 }
 
 // Policy maps each [Verdict] to an [Action]. A zero field means the

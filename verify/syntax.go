@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -219,40 +220,35 @@ func (s Syntax) parseDomain(d string) (string, Reason, string) {
 	if d[0] == '[' {
 		return s.parseLiteral(d)
 	}
-	ascii, upper := true, false
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		if c >= 0x80 {
-			ascii = false
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
+	info, reason, detail := scanLDH(d)
+	if reason != "" {
+		return "", reason, detail
 	}
-	if !ascii || hasACEPrefix(d) {
+	if info.nonASCII || info.ace {
+		if info.nonASCII && !utf8.ValidString(d) {
+			return "", ReasonBadDomain, "domain is not valid UTF-8"
+		}
 		a, err := idna.Lookup.ToASCII(d)
 		if err != nil {
 			return "", ReasonBadDomain, "not a valid internationalised domain name: " + err.Error()
 		}
-		d, upper = a, false
+		if info, reason, detail = scanLDH(a); reason != "" {
+			return "", reason, detail
+		}
+		d = a
 	}
 	if len(d) > MaxDomainLength {
 		return "", ReasonDomainTooLong, "domain is " + strconv.Itoa(len(d)) + " octets; the limit is 255"
 	}
-	if reason, detail := checkLDH(d); reason != "" {
-		return "", reason, detail
-	}
-	if upper {
+	if info.upper {
 		d = strings.ToLower(d)
 	}
-	dot := strings.LastIndexByte(d, '.')
 	switch {
-	case !s.AllowLocalhost && (d == "localhost" || strings.HasSuffix(d, ".localhost")):
+	case !s.AllowLocalhost && d[info.lastLabel:] == "localhost":
 		return "", ReasonLocalhost, "localhost is not reachable from SES (RFC 6761)"
-	case dot < 0 && !s.AllowSingleLabel:
+	case info.lastLabel == 0 && !s.AllowSingleLabel:
 		return "", ReasonSingleLabel, "single-label domain; SES delivers only to fully qualified domains"
-	case dot >= 0 && allDigits(d[dot+1:]):
+	case info.lastLabel > 0 && info.numericTLD:
 		if _, err := netip.ParseAddr(d); err == nil {
 			return "", ReasonNumericTLD, "an IP address must be written as an address literal, e.g. [" + d + "]"
 		}
@@ -261,50 +257,60 @@ func (s Syntax) parseDomain(d string) (string, Reason, string) {
 	return d, "", ""
 }
 
-// hasACEPrefix reports whether a label of d starts with "xn--", so the
-// Punycode must be validated.
-func hasACEPrefix(d string) bool {
-	for len(d) >= 4 {
-		if (d[0]|0x20) == 'x' && (d[1]|0x20) == 'n' && d[2] == '-' && d[3] == '-' {
-			return true
-		}
-		i := strings.IndexByte(d, '.')
-		if i < 0 {
-			return false
-		}
-		d = d[i+1:]
-	}
-	return false
+// ldhInfo is what one pass over a domain learns.
+type ldhInfo struct {
+	nonASCII   bool // a byte >= 0x80: the name needs IDNA processing (the scan stopped there)
+	ace        bool // a label starts with "xn--": its Punycode needs validating
+	upper      bool // an upper-case letter: the name needs lower-casing
+	numericTLD bool // the last label is all digits
+	lastLabel  int  // offset of the last label
 }
 
-// checkLDH validates the ASCII host name d (RFC 1035 §2.3.1, RFC 5321
-// §4.1.2 sub-domain, RFC 5891 §4.2.3.1 reserved hyphens).
-func checkLDH(d string) (Reason, string) {
-	start := 0
-	for i := 0; i <= len(d); i++ {
+// scanLDH validates the host name d in one pass: LDH labels of 1 to 63
+// octets that neither start nor end with a hyphen (RFC 1035 §2.3.1, RFC 5321
+// §4.1.2 sub-domain), and no hyphens in positions 3 and 4 except in an
+// A-label (RFC 5891 §4.2.3.1). It stops without a reason at the first
+// non-ASCII byte.
+func scanLDH(d string) (info ldhInfo, _ Reason, detail string) {
+	start, digits := 0, true
+	for i := 0; ; i++ {
 		if i < len(d) && d[i] != '.' {
-			c := d[i] | 0x20
-			if !('a' <= c && c <= 'z' || '0' <= d[i] && d[i] <= '9' || d[i] == '-') {
-				return ReasonBadDomain, "character " + strconv.Quote(d[i:i+1]) + " is not allowed in a domain"
+			switch c := d[i]; {
+			case 'a' <= c && c <= 'z' || c == '-':
+				digits = false
+			case '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				info.upper, digits = true, false
+			case c >= 0x80:
+				info.nonASCII = true
+				return info, "", ""
+			default:
+				return info, ReasonBadDomain, "character " + strconv.Quote(d[i:i+1]) + " is not allowed in a domain"
 			}
 			continue
 		}
 		label := d[start:i]
 		switch {
 		case label == "" && i == len(d) && i > 0:
-			return ReasonSyntax, "domain ends with a dot"
+			return info, ReasonSyntax, "domain ends with a dot"
 		case label == "":
-			return ReasonSyntax, "domain has an empty label"
+			return info, ReasonSyntax, "domain has an empty label"
 		case len(label) > MaxLabelLength:
-			return ReasonLabelTooLong, "label is " + strconv.Itoa(len(label)) + " octets; the limit is 63"
+			return info, ReasonLabelTooLong, "label is " + strconv.Itoa(len(label)) + " octets; the limit is 63"
 		case label[0] == '-' || label[len(label)-1] == '-':
-			return ReasonBadDomain, "label " + strconv.Quote(label) + " starts or ends with a hyphen"
-		case len(label) >= 4 && label[2] == '-' && label[3] == '-' && (label[0]|0x20) != 'x':
-			return ReasonBadDomain, "label " + strconv.Quote(label) + " has hyphens in positions 3 and 4, reserved for IDNA (RFC 5891 §4.2.3.1)"
+			return info, ReasonBadDomain, "label " + strconv.Quote(label) + " starts or ends with a hyphen"
+		case len(label) >= 4 && label[2] == '-' && label[3] == '-':
+			if (label[0]|0x20) != 'x' || (label[1]|0x20) != 'n' {
+				return info, ReasonBadDomain, "label " + strconv.Quote(label) + " has hyphens in positions 3 and 4, reserved for IDNA (RFC 5891 §4.2.3.1)"
+			}
+			info.ace = true
 		}
-		start = i + 1
+		if i == len(d) {
+			info.lastLabel, info.numericTLD = start, digits
+			return info, "", ""
+		}
+		start, digits = i+1, true
 	}
-	return "", ""
 }
 
 // parseLiteral validates an address literal (RFC 5321 §4.1.3).
@@ -326,13 +332,4 @@ func (s Syntax) parseLiteral(d string) (string, Reason, string) {
 		return d, "", ""
 	}
 	return "", ReasonSyntax, "not a valid IPv4 address literal"
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

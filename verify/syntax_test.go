@@ -155,7 +155,7 @@ var syntaxCases = []struct {
 	{addr: "user@\u00e9xample.com", domain: "xn--xample-9ua.com"},                                     // RFC 3492
 	{addr: "user@xn--zz.example", reason: ReasonBadDomain},                                            // RFC 3492 invalid Punycode
 	{addr: "user@xn--a.example", reason: ReasonBadDomain},                                             // RFC 5891 §5.4 decodes to a non-U-label
-	{addr: "user@xn--.example", reason: ReasonSyntax},                                                 // RFC 5890 §2.3.2.1 an empty A-label leaves an empty label
+	{addr: "user@xn--.example", reason: ReasonBadDomain},                                              // RFC 5890 §2.3.2.1 empty A-label; RFC 1035 §2.3.1 no trailing hyphen
 	{addr: "user@exa\u200dmple.com", reason: ReasonBadDomain},                                         // RFC 5892 CONTEXTJ: ZWJ not allowed here
 	{addr: "user@\u2603.example", domain: "xn--n3h.example"},                                          // UTS 46 Lookup maps ☃ as valid (IDNA2003-compatible)
 	{addr: "user@fa\u00df.de", domain: "xn--fa-hia.de"},                                               // UTS 46 nontransitional: ß is kept, not mapped to ss
