@@ -82,3 +82,14 @@ func BenchmarkChainOffline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDisposableLoad measures the one-time cost, paid by the first
+// disposable check rather than at import, of parsing the embedded list.
+func BenchmarkDisposableLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(parseDomainList(disposableText)) == 0 {
+			b.Fatal("empty list")
+		}
+	}
+}

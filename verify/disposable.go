@@ -21,15 +21,19 @@ var disposableText string
 
 // disposableSet parses disposableText on first use, so that importing the
 // package costs nothing.
-var disposableSet = sync.OnceValue(func() map[string]struct{} {
-	m := make(map[string]struct{}, strings.Count(disposableText, "\n"))
-	for line := range strings.Lines(disposableText) {
+var disposableSet = sync.OnceValue(func() map[string]struct{} { return parseDomainList(disposableText) })
+
+// parseDomainList reads one domain a line, skipping blank lines and "#"
+// comments.
+func parseDomainList(text string) map[string]struct{} {
+	m := make(map[string]struct{}, strings.Count(text, "\n"))
+	for line := range strings.Lines(text) {
 		if d := strings.TrimSpace(line); d != "" && d[0] != '#' {
 			m[d] = struct{}{}
 		}
 	}
 	return m
-})
+}
 
 // Disposable flags addresses at disposable (throwaway) mailbox providers,
 // from an embedded public-domain list of 4,385 domains (see
