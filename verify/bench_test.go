@@ -61,9 +61,18 @@ func BenchmarkSuggestDomain(b *testing.B) {
 
 func BenchmarkIsDisposable(b *testing.B) {
 	disposableSet() // load the list outside the timer
-	b.ReportAllocs()
-	for b.Loop() {
-		IsDisposable("eu.mailinator.com")
+	cases := []struct{ name, domain string }{
+		{"miss", "mail.example.co.uk"},
+		{"listed", "mailinator.com"},
+		{"subdomain", "eu.mailinator.com"},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				IsDisposable(tc.domain)
+			}
+		})
 	}
 }
 

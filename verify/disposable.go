@@ -79,23 +79,29 @@ func IsDisposable(domain string) string {
 }
 
 // matchSuffix returns the first of domain and its parents, down to its
-// registrable domain, that is in set.
+// registrable domain, that is in set. The public-suffix lookup runs only
+// when a parent matches, so a miss costs a few map probes.
 func matchSuffix[V any](set map[string]V, domain string) string {
 	if len(set) == 0 || domain == "" || domain[0] == '[' {
 		return ""
 	}
-	floor := len(domain)
-	if etld1, err := publicsuffix.EffectiveTLDPlusOne(domain); err == nil {
-		floor = len(etld1)
+	if _, ok := set[domain]; ok {
+		return domain
 	}
 	for s := domain; ; {
-		if _, ok := set[s]; ok {
-			return s
-		}
 		i := strings.IndexByte(s, '.')
-		if i < 0 || len(s)-i-1 < floor {
+		if i < 0 {
 			return ""
 		}
 		s = s[i+1:]
+		if _, ok := set[s]; ok {
+			// Parents are tried longest first, so if this one is above the
+			// registrable domain (a public suffix such as "pp.ua"), so is
+			// every later one.
+			if etld1, err := publicsuffix.EffectiveTLDPlusOne(domain); err == nil && len(s) >= len(etld1) {
+				return s
+			}
+			return ""
+		}
 	}
 }

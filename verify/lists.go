@@ -119,12 +119,14 @@ func (l *Lists) Check(_ context.Context, a Address) (Result, error) {
 	if s == nil || len(s.allow)+len(s.deny) == 0 {
 		return Result{}, nil
 	}
-	addr := strings.ToLower(a.Local) + "@" + a.Domain
-	if _, ok := s.deny[addr]; ok {
-		return denied(addr), nil
-	}
-	if _, ok := s.allow[addr]; ok {
-		return allowed(addr), nil
+	var buf [MaxAddressLength]byte
+	if key, ok := lowerAddr(buf[:0], a); ok {
+		if _, ok := s.deny[string(key)]; ok {
+			return denied(string(key)), nil
+		}
+		if _, ok := s.allow[string(key)]; ok {
+			return allowed(string(key)), nil
+		}
 	}
 	d, a2 := matchSuffix(s.deny, a.Domain), matchSuffix(s.allow, a.Domain)
 	switch {
@@ -142,4 +144,21 @@ func denied(entry string) Result {
 
 func allowed(entry string) Result {
 	return Result{Reason: ReasonAllowed, Checker: "lists", Detail: entry + " is on the allow list"}
+}
+
+// lowerAddr appends a's address to buf with the local part lower-cased;
+// false if it does not fit.
+func lowerAddr(buf []byte, a Address) ([]byte, bool) {
+	if len(a.Local)+1+len(a.Domain) > cap(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(a.Local); i++ {
+		c := a.Local[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	buf = append(buf, '@')
+	return append(buf, a.Domain...), true
 }
