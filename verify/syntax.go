@@ -18,6 +18,11 @@ const (
 	MaxAddressLength = 254 // whole address: the 256-octet path less its angle brackets (§4.5.3.1.3, erratum 1690)
 )
 
+// maxInputLength bounds the work done on hostile input. An IDN can shrink
+// when mapped (full-width letters, ignored code points), so the limit on the
+// raw input is looser than MaxAddressLength.
+const maxInputLength = 1024
+
 // ErrInvalidAddress is wrapped by every [*SyntaxError], so callers can test
 // errors.Is(err, verify.ErrInvalidAddress).
 var ErrInvalidAddress = errors.New("verify: invalid address")
@@ -97,6 +102,9 @@ func ParseAddress(addr string) (Address, error) { return Syntax{}.Parse(addr) }
 func (s Syntax) parse(addr string) (Address, Reason, string) {
 	if addr == "" {
 		return Address{}, ReasonSyntax, "empty address"
+	}
+	if len(addr) > maxInputLength {
+		return Address{}, ReasonTooLong, "input is " + strconv.Itoa(len(addr)) + " octets; an address is at most 254"
 	}
 	at, reason, detail := scanLocal(addr)
 	if reason != "" {

@@ -108,6 +108,7 @@ var syntaxCases = []struct {
 	{addr: "u@" + d256, reason: ReasonDomainTooLong},             // RFC 5321 §4.5.3.1.2 256 octets
 	{addr: a254},                        // RFC 5321 §4.5.3.1.3 path 256 less "<>" = 254
 	{addr: a255, reason: ReasonTooLong}, // RFC 5321 §4.5.3.1.3, erratum 1690
+	{addr: strings.Repeat("k", 2000) + "@example.com", reason: ReasonTooLong}, // RFC 5321 §4.5.3.1.3; refused before it is scanned
 
 	// Domain characters and label shape: RFC 5321 §4.1.2 sub-domain = Let-dig [Ldh-str].
 	{addr: "user@-example.com", reason: ReasonBadDomain},    // RFC 5321 §4.1.2 Let-dig first
