@@ -124,22 +124,6 @@ func (s Syntax) parse(addr string) (Address, Reason, string) {
 	return Address{Local: local, Domain: domain}, "", ""
 }
 
-// atextLo and atextHi are bitmaps of the bytes 0–63 and 64–127 that are
-// atext (RFC 5322 §3.2.3), the characters of a dot-string atom.
-const (
-	atextLo uint64 = 1<<'!' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' | 1<<'\'' | 1<<'*' | 1<<'+' |
-		1<<'-' | 1<<'/' | 0x3ff<<'0' | 1<<'=' | 1<<'?'
-	atextHi uint64 = 0x3ffffff<<('A'-64) | 1<<('^'-64) | 1<<('_'-64) | 1<<('`'-64) |
-		0x3ffffff<<('a'-64) | 1<<('{'-64) | 1<<('|'-64) | 1<<('}'-64) | 1<<('~'-64)
-)
-
-func isAtext(c byte) bool {
-	if c < 64 {
-		return atextLo>>c&1 != 0
-	}
-	return c < 128 && atextHi>>(c-64)&1 != 0
-}
-
 // scanLocal finds the "@" that ends a valid local part of addr.
 func scanLocal(addr string) (at int, _ Reason, detail string) {
 	if addr[0] == '"' {
@@ -148,7 +132,7 @@ func scanLocal(addr string) (at int, _ Reason, detail string) {
 	for i := 0; i < len(addr); i++ {
 		c := addr[i]
 		switch {
-		case isAtext(c):
+		case byteClass[c]&cAtext != 0:
 		case c == '.':
 			if i == 0 {
 				return 0, ReasonSyntax, "local part starts with a dot"
@@ -283,11 +267,12 @@ func scanLDH(d string) (info ldhInfo, _ Reason, detail string) {
 	start, digits := 0, true
 	for i := 0; ; i++ {
 		if i < len(d) && d[i] != '.' {
-			switch c := d[i]; {
-			case 'a' <= c && c <= 'z' || c == '-':
+			c := d[i]
+			switch cl := byteClass[c]; {
+			case cl&(cLower|cHyphen) != 0:
 				digits = false
-			case '0' <= c && c <= '9':
-			case 'A' <= c && c <= 'Z':
+			case cl&cDigit != 0:
+			case cl&cUpper != 0:
 				info.upper, digits = true, false
 			case c >= 0x80:
 				info.nonASCII = true
