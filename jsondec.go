@@ -58,7 +58,12 @@ func (d *jsonDecoder) ws() {
 }
 
 // peek returns the next significant byte, or 0 at the end of the input.
+// Compact JSON, as SES writes it, has no whitespace between tokens: that
+// case returns at once.
 func (d *jsonDecoder) peek() byte {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return d.data[d.pos]
+	}
 	d.ws()
 	if d.pos >= len(d.data) {
 		return 0
