@@ -137,6 +137,7 @@ type Server struct {
 	autoReplies   []AutoReply
 	subs          []*Subscription
 	published     chan struct{} // closed and replaced on every publish
+	fault         func(operation string) *Fault
 
 	done    chan struct{}
 	workers sync.WaitGroup
@@ -266,7 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w.Header().Set("x-amzn-RequestId", s.ids.uuid())
-	h, err := route(r)
+	op, h, err := route(r)
+	if err == nil {
+		err = s.injectedFault(op)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
