@@ -184,7 +184,7 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 	for name, t := range o.Templates {
 		s.templates[name] = t
 	}
-	s.bucket.reset(s.account.MaxSendRate, s.now())
+	s.bucket.reset(s.account.rate(), s.now())
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
