@@ -16,9 +16,10 @@ type bucket struct {
 	last   time.Time
 }
 
-// tolerance absorbs float rounding between this bucket and a client's
-// limiter computing the same refill.
-const tolerance = 1e-9
+// slack is how much earlier than exact a send may come: a client limiter
+// hands out waits as time.Duration, truncated to the nanosecond, and float
+// rounding does the rest. A microsecond's worth of tokens absorbs both.
+const slack = time.Microsecond
 
 func (b *bucket) burst() float64 { return math.Max(b.rate, 1) }
 
@@ -44,7 +45,7 @@ func (b *bucket) advance(now time.Time) {
 func (b *bucket) take(n int, now time.Time) bool {
 	b.advance(now)
 	need := math.Min(float64(n), b.burst())
-	if b.tokens+tolerance < need {
+	if b.tokens+b.rate*slack.Seconds() < need {
 		return false
 	}
 	b.tokens -= float64(n)
