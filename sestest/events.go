@@ -328,7 +328,7 @@ func (b *eventBuilder) mail(f Format, typ string) *mailObject {
 	}
 	m.Headers = make([]headerObj, len(o.headers))
 	for i, h := range o.headers {
-		m.Headers[i] = headerObj{Name: h.Name, Value: h.Value}
+		m.Headers[i] = headerObj(h)
 	}
 	m.CommonHeaders = &commonHeaders{Date: o.date, Subject: o.subject, MessageID: b.id}
 	if o.mimeMessageID != "" {

@@ -190,6 +190,12 @@ func (sub *Subscription) Wait(ctx context.Context, n int) error {
 	return sub.wait(ctx, func() bool { return sub.finished >= n })
 }
 
+// WaitAttempts waits until n delivery attempts of any message type, the
+// handshake's included, have been made, or ctx is done.
+func (sub *Subscription) WaitAttempts(ctx context.Context, n int) error {
+	return sub.wait(ctx, func() bool { return len(sub.deliveries) >= n })
+}
+
 func (sub *Subscription) wait(ctx context.Context, done func() bool) error {
 	for {
 		sub.mu.Lock()
