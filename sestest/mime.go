@@ -55,6 +55,9 @@ func splitHeader(raw []byte) ([]Header, []byte, error) {
 		if len(line) == 0 {
 			return headers, rest, nil
 		}
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return nil, nil, fmt.Errorf("a header line holds a bare carriage return: %q", truncate(string(line), 64))
+		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if len(headers) == 0 {
 				return nil, nil, fmt.Errorf("the message starts with a continuation line")

@@ -227,14 +227,17 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request, body []byte) 
 	if err := s.finish(o); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	now := s.now()
-	id, err := s.sendLocked(o, now)
-	s.mu.Unlock()
+	id, err := s.send(o)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, struct{ MessageId string }{id})
+}
+
+func (s *Server) send(o *outgoing) (string, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sendLocked(o, s.now())
 }
 
 // sendLocked applies the account's checks and limits to o and, if they

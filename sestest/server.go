@@ -144,19 +144,15 @@ type Server struct {
 	closed  atomic.Bool
 }
 
-// NewServer starts a Server listening on a loopback port. The server
-// generates its SNS signing certificate at start; the RSA key behind it is
-// generated once per process and shared by every Server in it.
+// NewServer starts a Server listening on a loopback port. The server makes
+// its self-signed SNS signing certificate when it first signs; the RSA key
+// behind it is generated once per process and shared by every Server in it.
 func NewServer(optFns ...func(*Options)) (*Server, error) {
 	var o Options
 	for _, fn := range optFns {
 		fn(&o)
 	}
 	if err := o.setDefaults(); err != nil {
-		return nil, err
-	}
-	sg, err := newSigner(o.Region)
-	if err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -169,7 +165,7 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 		log:        o.Logger,
 		listener:   ln,
 		url:        "http://" + ln.Addr().String(),
-		signer:     sg,
+		signer:     newSigner(o.Region),
 		ids:        newIDSource(),
 		account:    o.Account.withDefaults(),
 		mailboxes:  make(map[string]Outcome, len(o.Mailboxes)),

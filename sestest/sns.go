@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,23 +25,44 @@ import (
 // the server's own SigningCertURL.
 var ErrUnknownCertificate = errors.New("sestest: not this server's SigningCertURL")
 
-// signer holds the server's SNS signing key and its self-signed certificate.
+// signer holds the server's SNS signing key and its self-signed
+// certificate. The URL exists from the start; the certificate is made the
+// first time something is signed or the certificate is asked for, so that
+// a server that never signs costs no key generation.
 type signer struct {
+	certURL string
+	host    string
+
+	once    sync.Once
 	key     *rsa.PrivateKey
 	cert    *x509.Certificate
 	certPEM []byte
-	certURL string
-	host    string
+	err     error
 }
 
-func newSigner(region string) (*signer, error) {
+func newSigner(region string) *signer {
+	host := "sns." + region + ".amazonaws.com"
+	return &signer{
+		certURL: "https://" + host + "/SimpleNotificationService-" + token(16) + ".pem",
+		host:    host,
+	}
+}
+
+// load makes the certificate once and returns the error, if any, of making
+// it.
+func (sg *signer) load() error {
+	sg.once.Do(func() { sg.err = sg.makeCertificate() })
+	return sg.err
+}
+
+func (sg *signer) makeCertificate() error {
 	key, err := signingKey()
 	if err != nil {
-		return nil, fmt.Errorf("sestest: generate signing key: %w", err)
+		return fmt.Errorf("sestest: generate signing key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
-		return nil, fmt.Errorf("sestest: certificate serial: %w", err)
+		return fmt.Errorf("sestest: certificate serial: %w", err)
 	}
 	// The certificate is valid for a wide window, so that no clock a test
 	// injects makes it look expired; it is self-signed and trusted by
@@ -55,25 +77,24 @@ func newSigner(region string) (*signer, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, fmt.Errorf("sestest: create certificate: %w", err)
+		return fmt.Errorf("sestest: create certificate: %w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("sestest: parse certificate: %w", err)
+		return fmt.Errorf("sestest: parse certificate: %w", err)
 	}
-	host := "sns." + region + ".amazonaws.com"
-	return &signer{
-		key:     key,
-		cert:    cert,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		certURL: "https://" + host + "/SimpleNotificationService-" + token(16) + ".pem",
-		host:    host,
-	}, nil
+	sg.key, sg.cert = key, cert
+	sg.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return nil
 }
 
 // sign signs s with RSA PKCS #1 v1.5: SHA1 for SignatureVersion "1", SHA256
 // for "2". It returns the base64 signature.
 func (sg *signer) sign(version, s string) string {
+	if err := sg.load(); err != nil {
+		// Key generation reads crypto/rand, which does not fail.
+		panic(err.Error())
+	}
 	var (
 		hash   crypto.Hash
 		digest []byte
@@ -197,7 +218,12 @@ func (s *Server) TopicARN() string {
 func (s *Server) SigningCertURL() string { return s.signer.certURL }
 
 // SigningCertificate returns the server's self-signed signing certificate.
-func (s *Server) SigningCertificate() *x509.Certificate { return s.signer.cert }
+func (s *Server) SigningCertificate() *x509.Certificate {
+	if err := s.signer.load(); err != nil {
+		panic(err.Error())
+	}
+	return s.signer.cert
+}
 
 // Certificate returns the server's signing certificate when certURL is its
 // [Server.SigningCertURL], and an error wrapping [ErrUnknownCertificate]
@@ -209,6 +235,9 @@ func (s *Server) Certificate(ctx context.Context, certURL string) (*x509.Certifi
 	}
 	if certURL != s.signer.certURL {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownCertificate, certURL)
+	}
+	if err := s.signer.load(); err != nil {
+		return nil, err
 	}
 	return s.signer.cert, nil
 }

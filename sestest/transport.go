@@ -34,6 +34,9 @@ func (t snsTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return snsError(req, http.StatusMethodNotAllowed, "InvalidAction", "Unsupported method "+req.Method), nil
 	}
 	if req.URL.Path == s.signer.certPath() {
+		if err := s.signer.load(); err != nil {
+			return nil, err
+		}
 		return response(req, http.StatusOK, "application/x-x509-ca-cert", s.signer.certPEM), nil
 	}
 	if req.URL.Path != "/" && req.URL.Path != "" {
