@@ -225,7 +225,7 @@ func buildMIME(o *outgoing, boundary string) ([]byte, []Header) {
 	}
 
 	var body bytes.Buffer
-	textPart := func(w io.Writer, mediaType, content string) {
+	textPart := func(w io.Writer, content string) {
 		qp := quotedprintable.NewWriter(w)
 		_, _ = qp.Write([]byte(content))
 		_ = qp.Close()
@@ -247,7 +247,7 @@ func buildMIME(o *outgoing, boundary string) ([]byte, []Header) {
 				"Content-Type":              {part.mediaType + "; charset=UTF-8"},
 				"Content-Transfer-Encoding": {"quoted-printable"},
 			})
-			textPart(w, part.mediaType, part.content)
+			textPart(w, part.content)
 		}
 		for _, a := range o.attachments {
 			ct := a.ContentType
@@ -267,11 +267,11 @@ func buildMIME(o *outgoing, boundary string) ([]byte, []Header) {
 	case o.html != "":
 		add("Content-Type", "text/html; charset=UTF-8")
 		add("Content-Transfer-Encoding", "quoted-printable")
-		textPart(&body, "text/html", o.html)
+		textPart(&body, o.html)
 	default:
 		add("Content-Type", "text/plain; charset=UTF-8")
 		add("Content-Transfer-Encoding", "quoted-printable")
-		textPart(&body, "text/plain", o.text)
+		textPart(&body, o.text)
 	}
 
 	var raw bytes.Buffer

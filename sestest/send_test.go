@@ -439,9 +439,8 @@ func TestSendBulkEmail(t *testing.T) {
 // TestRenderingFailure: a template naming data that is not given is
 // accepted, not sent, and reported as a Rendering Failure event.
 func TestRenderingFailure(t *testing.T) {
-	srv, client, _ := start(t, func(o *sestest.Options) {
-		o.Templates = map[string]sestest.Template{"T": {Subject: "Hi {{name}}"}}
-	})
+	srv, client, _ := start(t)
+	srv.SetTemplate("T", sestest.Template{Subject: "Hi {{name}}"})
 	in := &sesv2.SendEmailInput{FromEmailAddress: aws.String("sender@example.com"),
 		Destination:          &types.Destination{ToAddresses: []string{"a@example.com"}},
 		ConfigurationSetName: aws.String("cs"),
