@@ -20,7 +20,8 @@ type SubscribeOptions struct {
 	RawMessageDelivery bool
 
 	// Filter, if set, picks the notifications the subscription receives,
-	// as an SNS filter policy would.
+	// as an SNS filter policy would. It runs while the server publishes, so
+	// it must be quick and must not call the Server.
 	Filter func(*Notification) bool
 
 	// HTTPClient posts to the endpoint of an HTTP subscription. Default: a
