@@ -249,3 +249,19 @@ func (s *Server) subscribeURL(tok string) string {
 func (s *Server) unsubscribeURL(subARN string) string {
 	return "https://" + s.signer.host + "/?Action=Unsubscribe&SubscriptionArn=" + subARN
 }
+
+var (
+	sharedKeyOnce sync.Once
+	sharedKey     *rsa.PrivateKey
+	sharedKeyErr  error
+)
+
+// signingKey returns the process-wide RSA key. Generating a 2048-bit key
+// takes tens of milliseconds; sharing it keeps a test suite that starts many
+// servers fast. Each server still has its own certificate and URL.
+func signingKey() (*rsa.PrivateKey, error) {
+	sharedKeyOnce.Do(func() {
+		sharedKey, sharedKeyErr = rsa.GenerateKey(rand.Reader, 2048)
+	})
+	return sharedKey, sharedKeyErr
+}
