@@ -34,7 +34,9 @@
 // BadRequestException for malformed JSON, missing members, no recipients,
 // more than 50 recipients or a bad address; MessageRejected for a raw message
 // over 10 MB or an unverified identity; NotFoundException for an unknown
-// template.
+// template. [Server.SetFault] makes an operation answer an error of the
+// test's choosing, for errors the emulated account cannot produce by itself
+// (MailFromDomainNotVerifiedException, InternalServiceErrorException, ...).
 //
 // # The mailbox simulator
 //
@@ -125,9 +127,10 @@
 //
 // [Options.Now] is the server's clock: the rate bucket, the daily window,
 // the suppression list and every timestamp read it, so a test that moves its
-// own clock gets the same results every run. Message ids are unique but not
-// random in order. Only HTTP delivery retries wait in real time, for
-// [Options.DeliveryRetryDelay] (10ms by default, 20s at AWS).
+// own clock gets the same results every run. Ids are unique, and increase
+// within a server in the order things happen. Only HTTP delivery retries
+// wait in real time, for [Options.DeliveryRetryDelay] (10ms by default, 20s
+// at AWS).
 //
 // A Server is safe for concurrent use by multiple goroutines.
 package sestest
