@@ -54,7 +54,8 @@
 // An address on the account-level suppression list bounces
 // Permanent/OnAccountSuppressionList. Every other address is delivered,
 // unless [Options.Mailboxes] or [Server.SetMailbox] gives it another
-// [Outcome]: a soft bounce, a full mailbox, a delivery delay, an unsubscribe.
+// [Outcome]: a soft bounce, a full mailbox, a delivery delay, an unsubscribe,
+// an open and a click.
 //
 // # Quotas and throttling
 //
@@ -91,7 +92,7 @@
 // "notificationType" format: Delivery, Bounce, Complaint). A message that
 // names a configuration set also produces configuration set events (the
 // "eventType" format: Send, Delivery, Bounce, Complaint, Reject,
-// Rendering Failure, DeliveryDelay, Subscription) whose mail.tags carry
+// Rendering Failure, DeliveryDelay, Subscription, Open, Click) whose mail.tags carry
 // ses:configuration-set, ses:operation, ses:source-ip, ses:from-domain,
 // ses:caller-identity and the message's tags. Recipients with the same result
 // share a notification, as SES may batch them. A message carrying the EICAR

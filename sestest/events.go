@@ -1,6 +1,7 @@
 package sestest
 
 import (
+	"regexp"
 	"strings"
 	"time"
 )
@@ -19,6 +20,8 @@ type sesPayload struct {
 	Failure          *failureObj   `json:"failure,omitempty"`
 	DeliveryDelay    *delayObj     `json:"deliveryDelay,omitempty"`
 	Subscription     *subscribeObj `json:"subscription,omitempty"`
+	Open             *openObj      `json:"open,omitempty"`
+	Click            *clickObj     `json:"click,omitempty"`
 	Mail             *mailObject   `json:"mail"`
 }
 
@@ -117,6 +120,20 @@ type subscribeObj struct {
 	OldTopicPreferences topicPreferences `json:"oldTopicPreferences"`
 }
 
+type openObj struct {
+	IPAddress string `json:"ipAddress"`
+	Timestamp string `json:"timestamp"`
+	UserAgent string `json:"userAgent"`
+}
+
+type clickObj struct {
+	IPAddress string              `json:"ipAddress"`
+	Link      string              `json:"link"`
+	LinkTags  map[string][]string `json:"linkTags,omitempty"`
+	Timestamp string              `json:"timestamp"`
+	UserAgent string              `json:"userAgent"`
+}
+
 type topicPreferences struct {
 	UnsubscribeAll          bool          `json:"unsubscribeAll"`
 	TopicSubscriptionStatus []topicStatus `json:"topicSubscriptionStatus"`
@@ -136,6 +153,8 @@ const (
 	deliveryResponse = "250 2.6.0 Message received"
 	processingMillis = 512
 	simulatorAgent   = "Amazon SES Mailbox Simulator"
+	readerIP         = "192.0.2.99"
+	readerAgent      = "Mozilla/5.0 (sestest)"
 )
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -157,7 +176,7 @@ var bounceKinds = map[Outcome]bounceKind{
 // delivered reports whether mail with outcome o reaches the mailbox.
 func delivered(o Outcome) bool {
 	switch o {
-	case OutcomeDeliver, OutcomeComplaint, OutcomeAutoReply, OutcomeDelay, OutcomeUnsubscribe:
+	case OutcomeDeliver, OutcomeComplaint, OutcomeAutoReply, OutcomeDelay, OutcomeUnsubscribe, OutcomeEngage:
 		return true
 	}
 	return false
@@ -222,6 +241,9 @@ func (s *Server) events(o *outgoing, id string, outcomes []Outcome, now time.Tim
 	}
 	if rs := group(func(x Outcome) bool { return x == OutcomeComplaint }); len(rs) > 0 {
 		b.complaint(rs)
+	}
+	for _, r := range group(func(x Outcome) bool { return x == OutcomeEngage }) {
+		b.engage(r)
 	}
 	if o.listMgmt != nil && o.listMgmt.ContactListName != "" {
 		for _, r := range group(func(x Outcome) bool { return x == OutcomeUnsubscribe }) {
@@ -289,6 +311,34 @@ func (b *eventBuilder) delay(rs []string) {
 	b.add(EventFormat, "DeliveryDelay", rs, func(p *sesPayload) {
 		p.DeliveryDelay = &delayObj{Timestamp: b.ts, DelayType: "TransientCommunicationFailure",
 			ExpirationTime: timestamp(b.now.Add(day)), DelayedRecipients: recipients, ReportingMTA: reportingHost(b.s.opts.Region)}
+	})
+}
+
+var (
+	anchorTag = regexp.MustCompile(`(?i)<a\s[^>]*href="([^"]+)"[^>]*>`)
+	sesTags   = regexp.MustCompile(`ses:tags="([^"]*)"`)
+)
+
+// engage publishes the Open and Click events of a recipient who read the
+// message and followed its first link.
+func (b *eventBuilder) engage(r string) {
+	b.add(EventFormat, "Open", []string{r}, func(p *sesPayload) {
+		p.Open = &openObj{IPAddress: readerIP, Timestamp: b.ts, UserAgent: readerAgent}
+	})
+	link, tags := "https://example.com/", map[string][]string(nil)
+	if m := anchorTag.FindStringSubmatch(b.o.html); m != nil {
+		link = m[1]
+		if t := sesTags.FindStringSubmatch(m[0]); t != nil {
+			tags = map[string][]string{}
+			for _, kv := range strings.Split(t[1], ";") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(kv), ":"); ok {
+					tags[k] = append(tags[k], v)
+				}
+			}
+		}
+	}
+	b.add(EventFormat, "Click", []string{r}, func(p *sesPayload) {
+		p.Click = &clickObj{IPAddress: readerIP, Link: link, LinkTags: tags, Timestamp: b.ts, UserAgent: readerAgent}
 	})
 }
 

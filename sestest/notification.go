@@ -32,7 +32,7 @@ const eventSubject = "Amazon SES Email Event Notification"
 type Notification struct {
 	ID               string    // SNS MessageId
 	Format           Format    // IdentityFormat or EventFormat
-	Type             string    // "Delivery", "Bounce", "Complaint", "Send", "Reject", "Rendering Failure", "DeliveryDelay", "Subscription"
+	Type             string    // "Delivery", "Bounce", "Complaint", "Send", "Reject", "Rendering Failure", "DeliveryDelay", "Subscription", "Open", "Click"
 	MessageID        string    // the SES message id the notification is about (mail.messageId)
 	ConfigurationSet string    // the message's configuration set, "" for none
 	Recipients       []string  // the recipients the notification is about

@@ -36,6 +36,10 @@ const (
 	// OutcomeUnsubscribe: a Delivery, then a Subscription event saying the
 	// recipient unsubscribed from the send's contact list topic.
 	OutcomeUnsubscribe
+	// OutcomeEngage: a Delivery, then Open and Click events: the recipient
+	// opened the message and clicked its first link (with the link's
+	// ses:tags as linkTags).
+	OutcomeEngage
 )
 
 var outcomeNames = [...]string{
@@ -49,6 +53,7 @@ var outcomeNames = [...]string{
 	OutcomeMailboxFull:              "MailboxFull",
 	OutcomeDelay:                    "Delay",
 	OutcomeUnsubscribe:              "Unsubscribe",
+	OutcomeEngage:                   "Engage",
 }
 
 // String returns the outcome's name.

@@ -132,6 +132,12 @@ func TestPayloadsMatchAWSExamples(t *testing.T) {
 		}), values: [][]any{{"failure"}}},
 		{example: "event-delivery-delay.json", format: sestest.EventFormat, typ: "DeliveryDelay", send: withConfigSet(simple("slow@example.com")),
 			values: [][]any{{"deliveryDelay", "delayType"}, {"deliveryDelay", "delayedRecipients", 0, "status"}}},
+		{example: "event-open.json", format: sestest.EventFormat, typ: "Open", send: withConfigSet(simple("reader@example.com"))},
+		{example: "event-click.json", format: sestest.EventFormat, typ: "Click", send: func() *sesv2.SendEmailInput {
+			in := withConfigSet(simple("reader@example.com"))
+			in.Content.Simple.Body.Html = &types.Content{Data: aws.String(`<p><a ses:tags="samplekey0:samplevalue0;samplekey1:samplevalue1" href="http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html">docs</a></p>`)}
+			return in
+		}(), values: [][]any{{"click", "link"}, {"click", "linkTags"}}},
 		{example: "event-subscription.json", format: sestest.EventFormat, typ: "Subscription", send: func() *sesv2.SendEmailInput {
 			in := withConfigSet(simple("leaving@example.com"))
 			in.ListManagementOptions = &types.ListManagementOptions{ContactListName: aws.String("ContactListName"), TopicName: aws.String("ExampleTopicName")}
@@ -141,7 +147,8 @@ func TestPayloadsMatchAWSExamples(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.example, func(t *testing.T) {
 			srv, client, _ := start(t, func(o *sestest.Options) {
-				o.Mailboxes = map[string]sestest.Outcome{"slow@example.com": sestest.OutcomeDelay, "leaving@example.com": sestest.OutcomeUnsubscribe}
+				o.Mailboxes = map[string]sestest.Outcome{"slow@example.com": sestest.OutcomeDelay, "leaving@example.com": sestest.OutcomeUnsubscribe,
+					"reader@example.com": sestest.OutcomeEngage}
 				o.Templates = map[string]sestest.Template{"MyTemplate": {Subject: "Hi", Text: "{{attributeName}}"}}
 			})
 			if _, err := client.SendEmail(ctxT(t), tc.send); err != nil {

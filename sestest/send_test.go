@@ -525,6 +525,7 @@ func TestMailboxes(t *testing.T) {
 		{sestest.OutcomeMailboxFull, []string{"Bounce:Transient/MailboxFull"}},
 		{sestest.OutcomeDelay, []string{"DeliveryDelay", "Delivery"}},
 		{sestest.OutcomeUnsubscribe, []string{"Delivery", "Subscription"}},
+		{sestest.OutcomeEngage, []string{"Delivery", "Open", "Click"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.outcome.String(), func(t *testing.T) {
