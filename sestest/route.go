@@ -53,25 +53,26 @@ type Fault struct {
 	Message string
 }
 
-// SetFault makes the server consult fn before every operation (named as in
-// the SES API: "SendEmail", "SendBulkEmail", "GetAccount", ...); when fn
-// returns a Fault, the server answers it and does nothing else. A nil fn
-// removes the hook. Use it for errors the emulated account cannot produce
-// by itself.
-func (s *Server) SetFault(fn func(operation string) *Fault) {
+// SetFault makes the server consult fn before every operation, with the
+// operation's name as in the SES API ("SendEmail", "SendBulkEmail",
+// "GetAccount", ...) and the request body; when fn returns a Fault, the
+// server answers it and does nothing else. A nil fn removes the hook. Use it
+// for errors the emulated account cannot produce by itself. fn runs on the
+// server's request goroutines and must not call the Server.
+func (s *Server) SetFault(fn func(operation string, body []byte) *Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fault = fn
 }
 
-func (s *Server) injectedFault(op string) *apiError {
+func (s *Server) injectedFault(op string, body []byte) *apiError {
 	s.mu.Lock()
 	fn := s.fault
 	s.mu.Unlock()
 	if fn == nil {
 		return nil
 	}
-	f := fn(op)
+	f := fn(op, body)
 	if f == nil {
 		return nil
 	}

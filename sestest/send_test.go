@@ -281,9 +281,9 @@ func TestErrorsOnTheWire(t *testing.T) {
 			case "NotFoundException":
 				body = `{"FromEmailAddress":"s@example.com","Destination":{"ToAddresses":["a@example.com"]},"Content":{"Template":{"TemplateName":"T"}}}`
 			default:
-				srv.SetFault(func(op string) *sestest.Fault {
-					if op != "SendEmail" {
-						t.Errorf("fault hook called for %s", op)
+				srv.SetFault(func(op string, req []byte) *sestest.Fault {
+					if op != "SendEmail" || !strings.Contains(string(req), "success@simulator") {
+						t.Errorf("fault hook called for %s with %s", op, req)
 					}
 					return &sestest.Fault{Status: wantStatus, Code: code, Message: wantMsg.Message}
 				})
@@ -553,5 +553,38 @@ func TestMailboxes(t *testing.T) {
 				t.Errorf("events %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSetFault injects an error for one recipient's sends only, leaves other
+// operations alone, and is removed by SetFault(nil).
+func TestSetFault(t *testing.T) {
+	srv, client, _ := start(t)
+	srv.SetFault(func(op string, body []byte) *sestest.Fault {
+		if op == "SendEmail" && strings.Contains(string(body), "flaky@example.com") {
+			return &sestest.Fault{Status: 500, Code: "InternalServiceErrorException", Message: "try again"}
+		}
+		return nil
+	})
+	_, err := client.SendEmail(ctxT(t), simple("flaky@example.com"))
+	if !errors.As(err, new(*types.InternalServiceErrorException)) {
+		t.Fatalf("err %v, want InternalServiceErrorException", err)
+	}
+	if _, err := client.SendEmail(ctxT(t), simple("fine@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.GetAccount(ctxT(t), &sesv2.GetAccountInput{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetFault(nil)
+	if _, err := client.SendEmail(ctxT(t), simple("flaky@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range srv.Messages() {
+		got = append(got, m.Recipients...)
+	}
+	if !slices.Equal(got, []string{"fine@example.com", "flaky@example.com"}) {
+		t.Errorf("accepted %v", got)
 	}
 }

@@ -133,7 +133,7 @@ type Server struct {
 	autoReplies   []AutoReply
 	subs          []*Subscription
 	published     chan struct{} // closed and replaced on every publish
-	fault         func(operation string) *Fault
+	fault         func(operation string, body []byte) *Fault
 
 	done    chan struct{}
 	workers sync.WaitGroup
@@ -260,14 +260,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("x-amzn-RequestId", s.ids.uuid())
 	op, h, err := route(r)
-	if err == nil {
-		err = s.injectedFault(op)
-	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	body, err := readBody(r)
+	if err == nil {
+		err = s.injectedFault(op, body)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
