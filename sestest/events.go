@@ -376,9 +376,12 @@ func (b *eventBuilder) mail(f Format, typ string) *mailObject {
 	if typ == "Rendering Failure" {
 		return m
 	}
-	m.Headers = make([]headerObj, len(o.headers))
-	for i, h := range o.headers {
-		m.Headers[i] = headerObj(h)
+	m.Headers = make([]headerObj, 0, len(o.headers))
+	for _, h := range o.headers {
+		// Bcc recipients are not shown to anyone, notifications included.
+		if !strings.EqualFold(h.Name, "Bcc") {
+			m.Headers = append(m.Headers, headerObj(h))
+		}
 	}
 	m.CommonHeaders = &commonHeaders{Date: o.date, Subject: o.subject, MessageID: b.id}
 	if o.mimeMessageID != "" {

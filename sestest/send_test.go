@@ -127,6 +127,14 @@ func TestSendEmailRecordsMessages(t *testing.T) {
 			if len(got.Raw) == 0 || len(got.Headers) == 0 {
 				t.Errorf("no MIME recorded: %d bytes, %d headers", len(got.Raw), len(got.Headers))
 			}
+			for _, n := range srv.Notifications() {
+				headers, _ := field(decode(t, n.Message), "mail", "headers").([]any)
+				for _, h := range headers {
+					if name := field(h, "name"); strings.EqualFold(fmt.Sprint(name), "Bcc") {
+						t.Errorf("%s %s shows the Bcc header", n.Format, n.Type)
+					}
+				}
+			}
 			want := tc.want
 			want.MessageID, want.Timestamp, want.SourceIP, want.Raw, want.Headers = got.MessageID, got.Timestamp, got.SourceIP, got.Raw, got.Headers
 			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
