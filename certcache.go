@@ -57,15 +57,25 @@ func newCertCache(src CertificateSource, max int, ttl time.Duration, now func() 
 	}
 }
 
-// publicKey returns the RSA key of the certificate at url.
-func (c *certCache) publicKey(ctx context.Context, url string) (*rsa.PublicKey, error) {
+// cached returns the key cached for url, or nil. Only URLs that passed the
+// certificate URL check are ever cached.
+func (c *certCache) cached(url string) *rsa.PublicKey {
 	now := c.now()
 	c.mu.RLock()
 	e := c.entries[url]
 	c.mu.RUnlock()
-	if e != nil && now.Before(e.expires) {
-		e.used.Store(now.UnixNano())
-		return e.key, nil
+	if e == nil || !now.Before(e.expires) {
+		return nil
+	}
+	e.used.Store(now.UnixNano())
+	return e.key
+}
+
+// publicKey returns the RSA key of the certificate at url, fetching it
+// unless it is cached.
+func (c *certCache) publicKey(ctx context.Context, url string) (*rsa.PublicKey, error) {
+	if key := c.cached(url); key != nil {
+		return key, nil
 	}
 
 	c.mu.Lock()

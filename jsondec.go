@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -180,7 +181,8 @@ func (d *jsonDecoder) str() (string, error) {
 // allocation).
 func (d *jsonDecoder) strArena() ([]byte, error) {
 	if d.arena == nil {
-		d.arena = make([]byte, 0, len(d.data)-d.pos)
+		// Eight more for strSlow's word stores.
+		d.arena = make([]byte, 0, len(d.data)-d.pos+8)
 	}
 	start := len(d.arena)
 	a, err := d.appendStr(d.arena)
@@ -219,28 +221,28 @@ func (d *jsonDecoder) appendStr(dst []byte) ([]byte, error) {
 	return d.strSlow(dst)
 }
 
+// SWAR constants: a byte of ones, and the high bit of every byte.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// specialBytes returns w with the high bit set in each byte that is not
+// plain: >= 0x80, < 0x20, '"' or '\\'. A borrow can set the bit in a
+// later byte too, but never in one before the first special byte, so the
+// lowest set bit marks exactly the first.
+func specialBytes(w uint64) uint64 {
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	return (w | (w - 0x20*ones) | (q-ones)&^q | (b-ones)&^b) & highs
+}
+
 // plainRun returns the index of the first byte at or after i that is not
-// plain. It tests eight bytes at a time: this loop is where most of the
-// time of parsing goes.
+// plain, testing eight bytes at a time.
 func (d *jsonDecoder) plainRun(i int) int {
 	data := d.data
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	for ; i+8 <= len(data); i += 8 {
-		w := binary.LittleEndian.Uint64(data[i:])
-		q := w ^ ('"' * ones)
-		b := w ^ ('\\' * ones)
-		// The high bit of a byte is set here when the byte is >= 0x80, <
-		// 0x20, '"' or '\\'. A borrow can set it in a later byte too, but
-		// never in one before the first special byte, so the lowest set
-		// bit marks exactly the first.
-		special := (w | // a byte >= 0x80
-			(w - 0x20*ones) | // a byte < 0x20
-			(q-ones)&^q | // a '"'
-			(b-ones)&^b) & highs // a '\\'
-		if special != 0 {
+		if special := specialBytes(binary.LittleEndian.Uint64(data[i:])); special != 0 {
 			return i + bits.TrailingZeros64(special)/8
 		}
 	}
@@ -252,43 +254,69 @@ func (d *jsonDecoder) plainRun(i int) int {
 
 // strSlow decodes the rest of a string, from d.pos up to and including its
 // closing quote, appending to buf.
+//
+// This loop is where most of the time of parsing goes, so it copies plain
+// bytes eight at a time: it stores a whole word of input and then keeps
+// only its plain prefix, which needs eight bytes of spare capacity.
 func (d *jsonDecoder) strSlow(buf []byte) ([]byte, error) {
-	for d.pos < len(d.data) {
-		if j := d.plainRun(d.pos); j > d.pos {
-			buf = append(buf, d.data[d.pos:j]...)
-			d.pos = j
+	data := d.data
+	i := d.pos
+	for i < len(data) {
+		if i+8 <= len(data) {
+			if cap(buf)-len(buf) < 8 {
+				buf = slices.Grow(buf, 8+len(data)-i)
+			}
+			w := binary.LittleEndian.Uint64(data[i:])
+			n := 8
+			if special := specialBytes(w); special != 0 {
+				n = bits.TrailingZeros64(special) / 8
+			}
+			l := len(buf)
+			binary.LittleEndian.PutUint64(buf[l:l+8], w)
+			buf = buf[:l+n]
+			i += n
+			if n == 8 {
+				continue
+			}
+		} else if c := data[i]; plainByte[c] {
+			buf = append(buf, c)
+			i++
 			continue
 		}
-		c := d.data[d.pos]
+		c := data[i]
 		switch {
 		case c == '"':
-			d.pos++
+			d.pos = i + 1
 			return buf, nil
 		case c == '\\':
-			if d.pos+1 < len(d.data) {
+			if i+1 < len(data) {
 				// The escapes of JSON inside JSON, inline.
-				if e := d.data[d.pos+1]; e == '"' || e == '\\' || e == '/' {
+				if e := data[i+1]; e == '"' || e == '\\' || e == '/' {
 					buf = append(buf, e)
-					d.pos += 2
+					i += 2
 					continue
 				}
 			}
+			d.pos = i
 			var err error
 			if buf, err = d.escape(buf); err != nil {
 				return nil, err
 			}
+			i = d.pos
 		case c < 0x20:
+			d.pos = i
 			return nil, d.errorf("control character in a string")
 		default:
-			r, size := utf8.DecodeRune(d.data[d.pos:])
+			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
 				buf = utf8.AppendRune(buf, utf8.RuneError)
 			} else {
-				buf = append(buf, d.data[d.pos:d.pos+size]...)
+				buf = append(buf, data[i:i+size]...)
 			}
-			d.pos += size
+			i += size
 		}
 	}
+	d.pos = i
 	return nil, d.errorf("unterminated string")
 }
 

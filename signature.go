@@ -152,8 +152,12 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 	if err := v.checkAge(e.Timestamp); err != nil {
 		return err
 	}
-	if err := checkCertURL(e.SigningCertURL); err != nil {
-		return err
+	// A cached certificate's URL passed the check when it was fetched.
+	key := v.certs.cached(e.SigningCertURL)
+	if key == nil {
+		if err := checkCertURL(e.SigningCertURL); err != nil {
+			return err
+		}
 	}
 	bp := signBufs.Get().(*[]byte)
 	msg, err := e.appendStringToSign((*bp)[:0])
@@ -164,9 +168,10 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSignature, err)
 	}
-	key, err := v.certs.publicKey(ctx, e.SigningCertURL)
-	if err != nil {
-		return err
+	if key == nil {
+		if key, err = v.certs.publicKey(ctx, e.SigningCertURL); err != nil {
+			return err
+		}
 	}
 	if err := rsa.VerifyPKCS1v15(key, h, hh.Sum(nil), sig); err != nil {
 		return fmt.Errorf("%w: %s message %s", ErrSignature, e.Type, e.MessageID)
