@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/sesguard/sesguard/store"
+)
+
+// Options configures a [Store]. Every zero value is a documented default.
+type Options struct {
+	// Dialect is the SQL dialect of the database. Zero: detected from the
+	// driver of the *sql.DB, which works for github.com/jackc/pgx/v5/stdlib,
+	// github.com/go-sql-driver/mysql and modernc.org/sqlite; set it for
+	// any other driver.
+	Dialect Dialect
+
+	// Schema qualifies every table: a PostgreSQL schema or a MySQL
+	// database, which must already exist. Zero: the connection's current
+	// schema or database. SQLite has no schemas that outlive a connection,
+	// so it must be empty there.
+	Schema string
+
+	// TablePrefix begins the name of every table and index, so that
+	// several stores can share one schema. It holds letters, digits and
+	// underscores, at most 30 of them. Zero: "sesguard_".
+	TablePrefix string
+
+	// SkipMigrations stops [New] from applying the embedded migrations;
+	// it only checks that the tables exist. Set it when the schema is
+	// managed with another tool from the SQL that [Migrations] returns.
+	// Zero: New applies every pending migration.
+	SkipMigrations bool
+}
+
+// DefaultTablePrefix is the TablePrefix of a zero Options.
+const DefaultTablePrefix = "sesguard_"
+
+// Store is a suppression list kept in a SQL database. It implements
+// [store.Store] and every optional ability of package store, each with the
+// database's own atomicity, so any number of processes may share one.
+//
+// A Store is safe for concurrent use by multiple goroutines. It does not own
+// the *sql.DB: closing the DB is the caller's business.
+type Store struct {
+	db     *sql.DB
+	d      *dialect
+	prefix string
+	// table holds the quoted, qualified name of each table, by bare name.
+	table map[string]string
+	// lockKey names the lock that serialises migrations of these tables.
+	lockKey string
+
+	lookups      []string // lookups[i]: the lookup of 1<<i addresses
+	put          string
+	del          string
+	list         string
+	importSuffix string // follows the VALUES of a bulk insert
+	keepSuffix   string // the same, leaving existing rows alone
+	purge        []string
+	counts       counterQueries
+	bounces      bounceQueries
+	claims       claimQueries
+}
+
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.BounceCounter = (*Store)(nil)
+	_ store.Deduper       = (*Store)(nil)
+	_ store.Counter       = (*Store)(nil)
+	_ store.Lister        = (*Store)(nil)
+	_ store.Purger        = (*Store)(nil)
+)
+
+// tableNames are the tables a Store keeps, without prefix: the suppression
+// list, one lock-and-sequence row per address with transient bounces, the
+// transient bounces themselves, notification claims, counter buckets, and
+// the applied migrations.
+var tableNames = []string{"suppressions", "bounce_counters", "bounce_events", "claims", "counts", "schema_migrations"}
+
+var identifier = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
+
+// resolve checks the options and returns the dialect they name.
+func (o *Options) resolve(db *sql.DB) (*dialect, error) {
+	if o.TablePrefix == "" {
+		o.TablePrefix = DefaultTablePrefix
+	}
+	if !identifier.MatchString(o.TablePrefix) || len(o.TablePrefix) > 30 {
+		return nil, fmt.Errorf("sqlstore: TablePrefix %q must be at most 30 letters, digits and underscores", o.TablePrefix)
+	}
+	if !identifier.MatchString(o.Schema) || len(o.Schema) > 63 {
+		return nil, fmt.Errorf("sqlstore: Schema %q must be at most 63 letters, digits and underscores", o.Schema)
+	}
+	name := o.Dialect
+	if name == "" {
+		if db == nil {
+			return nil, errors.New("sqlstore: no dialect named and no database to detect it from")
+		}
+		var err error
+		if name, err = detectDialect(db.Driver()); err != nil {
+			return nil, err
+		}
+	}
+	d, ok := dialects[name]
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %q; use Postgres, MySQL or SQLite", name)
+	}
+	if d.name == SQLite && o.Schema != "" {
+		return nil, errors.New("sqlstore: SQLite keeps no schemas across connections; leave Schema empty")
+	}
+	return d, nil
+}
+
+// New returns a Store that keeps its tables in db and, unless
+// Options.SkipMigrations is set, brings their schema up to date. It is safe
+// for several processes to call New on one database at once: migrations
+// take a database lock and run once.
+//
+// The caller imports the driver; see the package documentation for the
+// connection settings each database needs.
+func New(ctx context.Context, db *sql.DB, optFns ...func(*Options)) (*Store, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	d, err := o.resolve(db)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(db, d, o)
+	if o.SkipMigrations {
+		err = s.checkTables(ctx)
+	} else {
+		err = s.Migrate(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newStore(db *sql.DB, d *dialect, o Options) *Store {
+	s := &Store{db: db, d: d, prefix: o.TablePrefix, table: make(map[string]string, len(tableNames))}
+	for _, t := range tableNames {
+		name := d.quote(o.TablePrefix + t)
+		if o.Schema != "" {
+			name = d.quote(o.Schema) + "." + name
+		}
+		s.table[t] = name
+	}
+	s.lockKey = "sesguard:" + o.Schema + "." + o.TablePrefix
+	s.prepare()
+	return s
+}
+
+// Dialect returns the dialect the Store speaks.
+func (s *Store) Dialect() Dialect { return s.d.name }
+
+// expand replaces ${table} with the quoted, qualified name of each table
+// and ${prefix} with the table prefix.
+func (s *Store) expand(q string) string {
+	for _, t := range tableNames {
+		q = strings.ReplaceAll(q, "${"+t+"}", s.table[t])
+	}
+	return strings.ReplaceAll(q, "${prefix}", s.prefix)
+}
+
+// q expands q and binds its placeholders.
+func (s *Store) q(q string) string { return s.d.bind(s.expand(q)) }
+
+// checkTables reports a missing table as an error that says how to create it.
+func (s *Store) checkTables(ctx context.Context) error {
+	for _, t := range tableNames[:len(tableNames)-1] {
+		rows, err := s.db.QueryContext(ctx, "SELECT 1 FROM "+s.table[t]+" WHERE 1 = 0")
+		if err != nil {
+			return fmt.Errorf("sqlstore: table %s is not usable (SkipMigrations is set: create the schema from Migrations): %w", s.table[t], err)
+		}
+		rows.Close()
+	}
+	return nil
+}
+
+// inTx runs fn in a read-write transaction and commits it, or rolls it back
+// when fn fails.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, s.d.txOptions)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+// ignoreDone drops the error of rolling back a transaction that the driver
+// already ended (as database/sql does when ctx is cancelled).
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
