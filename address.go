@@ -1,0 +1,181 @@
+package sesguard
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// ErrInvalidAddress is wrapped by the error [Canonical] returns for an
+// address it cannot parse.
+var ErrInvalidAddress = errors.New("sesguard: invalid email address")
+
+// Canonical returns the form of addr that sesguard stores and looks up: the
+// display name and angle brackets dropped, the domain IDNA-encoded (the
+// Lookup profile of golang.org/x/net/idna) and lower-cased without a trailing
+// dot, the local part lower-cased and written without quotes unless it needs
+// them. So "Bob <Bob@Bücher.Example>" and "bob@xn--bcher-kva.example" are the
+// same address.
+//
+// Lower-casing the local part is the default because mailbox providers treat
+// it case-insensitively in practice, and a suppression that misses
+// "John@example.com" because "john@example.com" bounced defeats its purpose.
+// A Client whose Options.KeepLocalCase is set keeps the local part's case;
+// use [Client.Canonical] to canonicalise the way a Client does.
+func Canonical(addr string) (string, error) {
+	return canonical(addr, false)
+}
+
+// Canonical returns addr in the canonical form this Client uses everywhere an
+// address meets the store. See the package-level [Canonical].
+func (c *Client) Canonical(addr string) (string, error) {
+	return canonical(addr, c.opts.KeepLocalCase)
+}
+
+func canonical(addr string, keepLocalCase bool) (string, error) {
+	local, domain, ok := splitSimple(addr)
+	if !ok {
+		a, err := addressParser.Parse(addr)
+		if err != nil {
+			return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, addr, err)
+		}
+		return canonicalSpec(a.Address, keepLocalCase)
+	}
+	if !keepLocalCase {
+		local = lower(local)
+	}
+	d, err := canonicalDomain(domain)
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, addr, err)
+	}
+	if len(addr) == len(local)+1+len(d) && strings.HasPrefix(addr, local) && strings.HasSuffix(addr, d) {
+		return addr, nil // already canonical: no allocation
+	}
+	return local + "@" + d, nil
+}
+
+// canonicalSpec canonicalises the addr-spec of a parsed mail.Address, whose
+// local part net/mail has unquoted.
+func canonicalSpec(spec string, keepLocalCase bool) (string, error) {
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 || at == len(spec)-1 {
+		return "", fmt.Errorf("%w %q: empty local part or domain", ErrInvalidAddress, spec)
+	}
+	local, domain := spec[:at], spec[at+1:]
+	if !isDotAtom(local) {
+		local = quoteLocal(local)
+	}
+	if !keepLocalCase {
+		local = lower(local)
+	}
+	d, err := canonicalDomain(domain)
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, spec, err)
+	}
+	return local + "@" + d, nil
+}
+
+// addressParser accepts encoded display names in any charset: the display
+// name is dropped, so an unknown charset must not make the address
+// unreadable.
+var addressParser = &mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+}}
+
+// splitSimple splits the common case — a bare dot-atom address with an ASCII
+// domain — without the cost of net/mail. It reports false for anything else.
+func splitSimple(addr string) (local, domain string, ok bool) {
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return "", "", false
+	}
+	local, domain = addr[:at], addr[at+1:]
+	if !isDotAtom(local) {
+		return "", "", false
+	}
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return "", "", false
+		}
+	}
+	return local, domain, true
+}
+
+// isDotAtom reports whether s is an RFC 5322 dot-atom: atext runs separated
+// by single dots.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case c >= utf8.RuneSelf:
+			// RFC 6531 allows UTF-8 in atext; accepted here and decided by
+			// the checks, since SES itself refuses it.
+		case !isAtext(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isAtext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// quoteLocal writes a local part that is not a dot-atom as a quoted string.
+func quoteLocal(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// lower lower-cases s, without allocating when it is lower-case already.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func canonicalDomain(d string) (string, error) {
+	if strings.HasPrefix(d, "[") {
+		return lower(d), nil // address literal, e.g. [192.0.2.1]
+	}
+	d = strings.TrimSuffix(d, ".")
+	if d == "" {
+		return "", errors.New("empty domain")
+	}
+	ascii, err := idna.Lookup.ToASCII(d)
+	if err != nil {
+		return "", err
+	}
+	if ascii == "" || ascii[0] == '.' || ascii[len(ascii)-1] == '.' || strings.Contains(ascii, "..") {
+		return "", errors.New("empty domain label")
+	}
+	return lower(ascii), nil
+}

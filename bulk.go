@@ -1,0 +1,90 @@
+package sesguard
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+)
+
+// BulkStatusSuppressed is the Status of the result of a bulk entry that
+// sesguard did not send because its recipients were refused; the result's
+// Error says why, per address.
+const BulkStatusSuppressed types.BulkEmailStatus = "SUPPRESSED"
+
+// SendBulkEmail sends in through SES, guarding each entry the way Send
+// guards a message: refused recipients are removed from the entry's
+// Destination, and an entry left without recipients (or, with
+// Options.AllOrNothing, with any refused) is not sent. The output has one
+// result per entry of in, in its original position: SES's result for the
+// entries sent, and Status [BulkStatusSuppressed] for those that were not.
+// [SkippedRecipients] on the output's ResultMetadata lists every skipped
+// recipient.
+//
+// When no entry is left to send, SES is not called, and SendBulkEmail returns
+// the output with every result together with a *SuppressedError.
+func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
+	if in == nil {
+		return nil, fmt.Errorf("%w: nil SendBulkEmailInput", ErrInvalidMessage)
+	}
+	per := make([][]recipient, len(in.BulkEmailEntries))
+	var all []recipient
+	for i, e := range in.BulkEmailEntries {
+		per[i] = c.destinationRecipients(e.Destination, nil)
+		all = append(all, per[i]...)
+	}
+	refused, err := c.screen(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+
+	results := make([]types.BulkEmailEntryResult, len(in.BulkEmailEntries))
+	send := make([]types.BulkEmailEntry, 0, len(in.BulkEmailEntries))
+	sentFrom := make([]int, 0, len(in.BulkEmailEntries)) // index in in of each entry sent
+	var allSkipped []Skipped
+	for i, e := range in.BulkEmailEntries {
+		skipped, kept := c.skippedOf(per[i], refused)
+		if len(skipped) > 0 {
+			allSkipped = append(allSkipped, skipped...)
+			if kept == 0 || c.opts.AllOrNothing {
+				results[i] = types.BulkEmailEntryResult{
+					Status: BulkStatusSuppressed,
+					Error:  aws.String((&SuppressedError{Skipped: skipped, Withheld: kept}).Error()),
+				}
+				continue
+			}
+			e.Destination = destinationOf(per[i], c.keeper(refused))
+		}
+		send = append(send, e)
+		sentFrom = append(sentFrom, i)
+	}
+	if len(allSkipped) == 0 {
+		out, err := c.api.SendBulkEmail(ctx, in, optFns...)
+		if err != nil {
+			return nil, fmt.Errorf("sesguard: %w", err)
+		}
+		return out, nil
+	}
+
+	c.reportSkips(ctx, allSkipped)
+	if len(send) == 0 {
+		return &sesv2.SendBulkEmailOutput{BulkEmailEntryResults: results}, &SuppressedError{Skipped: allSkipped}
+	}
+	cp := *in
+	cp.BulkEmailEntries = send
+	out, err := c.api.SendBulkEmail(ctx, &cp, optFns...)
+	if err != nil {
+		return nil, fmt.Errorf("sesguard: %w", err)
+	}
+	// SES answers one result per entry sent, in the order sent.
+	for j, r := range out.BulkEmailEntryResults {
+		if j < len(sentFrom) {
+			results[sentFrom[j]] = r
+		}
+	}
+	out.BulkEmailEntryResults = results
+	out.ResultMetadata.Set(skippedKey{}, allSkipped)
+	return out, nil
+}
