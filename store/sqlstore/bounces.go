@@ -21,9 +21,9 @@ type bounceQueries struct {
 	lock string
 	// record trims the events that fell out of the window, adds this one
 	// and counts the window, in one PostgreSQL statement; the others run
-	// trim, add and count one after the other.
+	// trim, window and add one after the other.
 	record            string
-	trim, add, window string
+	trim, window, add string
 	clear             []string
 }
 
@@ -94,10 +94,14 @@ func (s *Store) AddTransientBounce(ctx context.Context, addr string, t time.Time
 		if _, err := tx.ExecContext(ctx, s.bounces.trim, addr, from); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.bounces.add, addr, seq, at, exp); err != nil {
+		// Counted before the insert, like the PostgreSQL statement, so
+		// that this bounce counts even when the window is empty.
+		if err := tx.QueryRowContext(ctx, s.bounces.window, addr, from, at).Scan(&n); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, s.bounces.window, addr, from, at).Scan(&n)
+		n++
+		_, err := tx.ExecContext(ctx, s.bounces.add, addr, seq, at, exp)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: add transient bounce %q: %w", addr, err)

@@ -37,6 +37,8 @@ func openPostgres(tb testing.TB) *sql.DB {
 	return openServer(tb, "pgx", "SESGUARD_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 }
 
+func mysqlDSN() string { return os.Getenv("SESGUARD_MYSQL_DSN") }
+
 func openMySQL(tb testing.TB) *sql.DB {
 	return openServer(tb, "mysql", "SESGUARD_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test?parseTime=true")
 }

@@ -54,6 +54,7 @@ var cases = []struct {
 	{"ConcurrentMixIsConsistent", testConcurrent},
 	{"BounceCounterCountsInsideWindow", testBounceWindow},
 	{"BounceCounterClearForgets", testBounceClear},
+	{"BounceCounterAlwaysCountsTheNewBounce", testBounceCountsItself},
 	{"BounceCounterIsExactUnderConcurrency", testBounceConcurrent},
 	{"DeduperClaimsOnce", testClaimOnce},
 	{"DeduperExactlyOneConcurrentClaimWins", testClaimConcurrent},
@@ -437,6 +438,25 @@ func testBounceClear(t *testing.T, s store.Store) {
 	}
 	if got := addBounce(t, bc, "keep@example.com", epoch.Add(3*time.Minute), time.Hour); got != 2 {
 		t.Errorf("clearing one address changed another's count: %d, want 2", got)
+	}
+}
+
+func testBounceCountsItself(t *testing.T, s store.Store) {
+	bc := bounceCounter(t, s)
+	// A zero window holds no earlier bounce, but the new one counts.
+	for i := range 2 {
+		if got := addBounce(t, bc, "zero@example.com", epoch.Add(time.Duration(i)*time.Minute), 0); got != 1 {
+			t.Errorf("bounce %d in a zero window: count %d, want 1", i+1, got)
+		}
+	}
+	// A bounce reported out of order counts itself and what came before
+	// it, not the later one already recorded.
+	addBounce(t, bc, "late@example.com", epoch.Add(2*time.Hour), 3*time.Hour)
+	if got := addBounce(t, bc, "late@example.com", epoch.Add(time.Hour), 3*time.Hour); got != 1 {
+		t.Errorf("out-of-order bounce: count %d, want 1", got)
+	}
+	if got := addBounce(t, bc, "late@example.com", epoch.Add(3*time.Hour), 3*time.Hour); got != 3 {
+		t.Errorf("bounce after both: count %d, want 3", got)
 	}
 }
 
