@@ -44,7 +44,7 @@ func (s *Store) Claim(ctx context.Context, id string, t, expires time.Time) (boo
 	}
 	at, exp := s.d.timeArg(t), s.d.timeArg(expires)
 	if s.d.name != MySQL {
-		res, err := s.db.ExecContext(ctx, s.claims.claim, id, exp, at)
+		res, err := s.exec(ctx, s.claims.claim, id, exp, at)
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: claim %q: %w", id, err)
 		}
@@ -78,7 +78,7 @@ func (s *Store) Release(ctx context.Context, id string) error {
 	if !storable(id, maxKey) {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.claims.release, id); err != nil {
+	if _, err := s.exec(ctx, s.claims.release, id); err != nil {
 		return fmt.Errorf("sqlstore: release %q: %w", id, err)
 	}
 	return nil

@@ -26,7 +26,7 @@ func (s *Store) AddCount(ctx context.Context, name string, bucket time.Time, n i
 	if err := checkKey("name", name, maxKey, bucket, keepUntil); err != nil {
 		return fmt.Errorf("sqlstore: add count: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.counts.add, name, s.d.timeArg(bucket), n, s.d.timeArg(keepUntil)); err != nil {
+	if _, err := s.exec(ctx, s.counts.add, name, s.d.timeArg(bucket), n, s.d.timeArg(keepUntil)); err != nil {
 		return fmt.Errorf("sqlstore: add count %q: %w", name, err)
 	}
 	return nil

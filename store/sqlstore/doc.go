@@ -63,25 +63,11 @@
 //	CREATE INDEX IF NOT EXISTS "sesguard_suppressions_expires_at"
 //		ON "sesguard_suppressions" (expires_at) WHERE expires_at IS NOT NULL;
 //
-//	CREATE TABLE IF NOT EXISTS "sesguard_bounce_counters" (
+//	CREATE TABLE IF NOT EXISTS "sesguard_bounces" (
 //		address    text COLLATE "C" PRIMARY KEY,
-//		total      bigint NOT NULL,
+//		bounced_at timestamptz[] NOT NULL,
 //		expires_at timestamptz NOT NULL
 //	);
-//
-//	CREATE INDEX IF NOT EXISTS "sesguard_bounce_counters_expires_at"
-//		ON "sesguard_bounce_counters" (expires_at);
-//
-//	CREATE TABLE IF NOT EXISTS "sesguard_bounce_events" (
-//		address    text COLLATE "C" NOT NULL,
-//		seq        bigint NOT NULL,
-//		bounced_at timestamptz NOT NULL,
-//		expires_at timestamptz NOT NULL,
-//		PRIMARY KEY (address, seq)
-//	);
-//
-//	CREATE INDEX IF NOT EXISTS "sesguard_bounce_events_expires_at"
-//		ON "sesguard_bounce_events" (expires_at);
 //
 //	CREATE TABLE IF NOT EXISTS "sesguard_claims" (
 //		id         text COLLATE "C" PRIMARY KEY,
@@ -104,21 +90,31 @@
 // are UTC to the microsecond: timestamptz on PostgreSQL, datetime(6) holding
 // the UTC wall clock on MySQL, and text of the form "2006-01-02
 // 15:04:05.000000" on SQLite, which sorts as the instants do. A NULL
-// expires_at never expires. MySQL's tables are InnoDB with their indexes
-// declared inside CREATE TABLE, and they carry one more column: claims.token,
-// which tells the winner of a claim. Migrations shows each dialect's SQL in
-// full.
+// expires_at never expires. The bounces table, which holds only addresses
+// with transient bounces inside the window and changes on every count, has
+// no index on expires_at, so that its updates stay cheap; Purge scans it.
+//
+// MySQL and SQLite differ in one more way: they have no arrays, so their
+// bounces table holds a running total per address, and a bounce_events table
+// holds one row per transient bounce, keyed by address and that total. On
+// MySQL the claims table also has a token column, which tells the winner of a
+// claim, and indexes are declared inside CREATE TABLE. [Migrations] shows
+// each dialect's SQL in full.
 //
 // # Atomicity
 //
 // [Store.Put] is one upsert and [Store.Lookup] one query, for up to 1024
-// addresses. [Store.AddTransientBounce] runs a READ COMMITTED transaction
-// that first increments the address's row in bounce_counters: the row lock
-// serialises every count of that address across processes, and the new
-// total numbers the bounce in bounce_events, which the window count reads.
-// [Store.Claim] is an upsert that inserts the claim or takes over an expired
-// one, [Store.AddCount] an upsert that adds to the bucket, and [Store.Purge]
-// one transaction.
+// addresses. [Store.AddTransientBounce] first updates the address's row in
+// bounces, whose lock serialises every count of that address across
+// processes: on PostgreSQL it is one upsert that trims the array to the
+// window, appends the bounce and counts (ON CONFLICT DO UPDATE sees the
+// latest committed row, so concurrent counts are exact); on MySQL and SQLite
+// a READ COMMITTED transaction that increments the total, trims and counts
+// bounce_events, and adds the bounce. [Store.Claim] is an upsert that
+// inserts the claim or takes over an expired one, [Store.AddCount] an upsert
+// that adds to the bucket, and [Store.Purge] one transaction. On SQLite, the
+// writes of one Store go one at a time, as SQLite allows; other processes
+// wait for the file lock up to busy_timeout.
 //
 // # Limits
 //

@@ -5,7 +5,7 @@ import "context"
 // DropTables removes every table of s, so that tests leave the shared
 // servers as they found them.
 func DropTables(ctx context.Context, s *Store) error {
-	for _, t := range tableNames {
+	for _, t := range s.tables {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.table[t]); err != nil {
 			return err
 		}

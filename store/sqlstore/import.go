@@ -70,7 +70,7 @@ func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, err
 		for _, v := range batch {
 			args = s.suppressionArgs(args, v)
 		}
-		if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		if _, err := s.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("sqlstore: import: rows %d to %d: %w", written, written+pending-1, err)
 		}
 		written += pending

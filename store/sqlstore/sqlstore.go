@@ -50,8 +50,14 @@ type Store struct {
 	db     *sql.DB
 	d      *dialect
 	prefix string
-	// table holds the quoted, qualified name of each table, by bare name.
-	table map[string]string
+	// tables are the bare names of the tables, and table holds the
+	// quoted, qualified name of each.
+	tables []string
+	table  map[string]string
+	// writes, on SQLite, lets one write of this Store at a time through:
+	// SQLite has one writer, and waiting here costs less than the sleeps
+	// of its busy handler. Other processes still wait on busy_timeout.
+	writes chan struct{}
 	// lockKey names the lock that serialises migrations of these tables.
 	lockKey string
 
@@ -76,11 +82,16 @@ var (
 	_ store.Purger        = (*Store)(nil)
 )
 
-// tableNames are the tables a Store keeps, without prefix: the suppression
-// list, one lock-and-sequence row per address with transient bounces, the
-// transient bounces themselves, notification claims, counter buckets, and
-// the applied migrations.
-var tableNames = []string{"suppressions", "bounce_counters", "bounce_events", "claims", "counts", "schema_migrations"}
+// tables returns the tables a Store keeps, without prefix: the suppression
+// list, a row per address with transient bounces, on MySQL and SQLite a row
+// per transient bounce, notification claims, counter buckets, and the
+// applied migrations, last.
+func (d *dialect) tables() []string {
+	if d.name == Postgres {
+		return []string{"suppressions", "bounces", "claims", "counts", "schema_migrations"}
+	}
+	return []string{"suppressions", "bounces", "bounce_events", "claims", "counts", "schema_migrations"}
+}
 
 var identifier = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
 
@@ -144,8 +155,11 @@ func New(ctx context.Context, db *sql.DB, optFns ...func(*Options)) (*Store, err
 }
 
 func newStore(db *sql.DB, d *dialect, o Options) *Store {
-	s := &Store{db: db, d: d, prefix: o.TablePrefix, table: make(map[string]string, len(tableNames))}
-	for _, t := range tableNames {
+	s := &Store{db: db, d: d, prefix: o.TablePrefix, tables: d.tables(), table: make(map[string]string)}
+	if d.name == SQLite {
+		s.writes = make(chan struct{}, 1)
+	}
+	for _, t := range s.tables {
 		name := d.quote(o.TablePrefix + t)
 		if o.Schema != "" {
 			name = d.quote(o.Schema) + "." + name
@@ -163,7 +177,7 @@ func (s *Store) Dialect() Dialect { return s.d.name }
 // expand replaces ${table} with the quoted, qualified name of each table
 // and ${prefix} with the table prefix.
 func (s *Store) expand(q string) string {
-	for _, t := range tableNames {
+	for _, t := range s.tables {
 		q = strings.ReplaceAll(q, "${"+t+"}", s.table[t])
 	}
 	return strings.ReplaceAll(q, "${prefix}", s.prefix)
@@ -174,7 +188,7 @@ func (s *Store) q(q string) string { return s.d.bind(s.expand(q)) }
 
 // checkTables reports a missing table as an error that says how to create it.
 func (s *Store) checkTables(ctx context.Context) error {
-	for _, t := range tableNames[:len(tableNames)-1] {
+	for _, t := range s.tables[:len(s.tables)-1] {
 		rows, err := s.db.QueryContext(ctx, "SELECT 1 FROM "+s.table[t]+" WHERE 1 = 0")
 		if err != nil {
 			return fmt.Errorf("sqlstore: table %s is not usable (SkipMigrations is set: create the schema from Migrations): %w", s.table[t], err)
@@ -184,9 +198,48 @@ func (s *Store) checkTables(ctx context.Context) error {
 	return nil
 }
 
+// gate waits for the Store's turn to write, on SQLite, and returns the
+// function that ends it.
+func (s *Store) gate(ctx context.Context) (func(), error) {
+	if s.writes == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.writes <- struct{}{}:
+		return func() { <-s.writes }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs a statement that writes.
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	done, err := s.gate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return s.db.ExecContext(ctx, q, args...)
+}
+
+// queryRow runs a statement that writes and returns one row, into dest.
+func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	done, err := s.gate(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
+}
+
 // inTx runs fn in a read-write transaction and commits it, or rolls it back
 // when fn fails.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	done, err := s.gate(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tx, err := s.db.BeginTx(ctx, s.d.txOptions)
 	if err != nil {
 		return err

@@ -33,14 +33,16 @@ func (s *Store) prepare() {
 	s.put = s.q("INSERT INTO ${suppressions} (" + columns + ") VALUES " + placeholders(1, columnCount) + s.importSuffix)
 	s.del = s.q("DELETE FROM ${suppressions} WHERE address = ?")
 	s.list = s.q("SELECT " + columns + " FROM ${suppressions} WHERE address > ? ORDER BY address LIMIT ?")
-	// Purge removes a counter row together with the events it numbers, so
-	// that a count restarted afterwards cannot reuse a sequence number.
+	// Purge removes an address's bounces row together with its events,
+	// which the row numbers, before any count can start it again.
 	s.purge = []string{
 		s.q("DELETE FROM ${suppressions} WHERE expires_at IS NOT NULL AND expires_at <= ?"),
-		s.q("DELETE FROM ${bounce_counters} WHERE expires_at <= ?"),
-		s.q("DELETE FROM ${bounce_events} WHERE expires_at <= ?"),
+		s.q("DELETE FROM ${bounces} WHERE expires_at <= ?"),
 		s.q("DELETE FROM ${claims} WHERE expires_at <= ?"),
 		s.q("DELETE FROM ${counts} WHERE keep_until <= ?"),
+	}
+	if s.d.name != Postgres {
+		s.purge = append(s.purge, s.q("DELETE FROM ${bounce_events} WHERE expires_at <= ?"))
 	}
 	s.prepareCounts()
 	s.prepareBounces()
@@ -119,7 +121,7 @@ func (s *Store) Put(ctx context.Context, v store.Suppression) error {
 	if err := checkSuppression(v); err != nil {
 		return fmt.Errorf("sqlstore: put: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.put, s.suppressionArgs(make([]any, 0, columnCount), v)...); err != nil {
+	if _, err := s.exec(ctx, s.put, s.suppressionArgs(make([]any, 0, columnCount), v)...); err != nil {
 		return fmt.Errorf("sqlstore: put %q: %w", v.Address, err)
 	}
 	return nil
@@ -133,7 +135,7 @@ func (s *Store) Delete(ctx context.Context, addr string) error {
 	if !storable(addr, maxAddress) {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.del, addr); err != nil {
+	if _, err := s.exec(ctx, s.del, addr); err != nil {
 		return fmt.Errorf("sqlstore: delete %q: %w", addr, err)
 	}
 	return nil

@@ -8,11 +8,10 @@ CREATE TABLE IF NOT EXISTS ${suppressions} (
 	KEY expires_at (expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-CREATE TABLE IF NOT EXISTS ${bounce_counters} (
+CREATE TABLE IF NOT EXISTS ${bounces} (
 	address    varbinary(254) NOT NULL PRIMARY KEY,
 	total      bigint NOT NULL,
-	expires_at datetime(6) NOT NULL,
-	KEY expires_at (expires_at)
+	expires_at datetime(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS ${bounce_events} (

@@ -10,25 +10,11 @@ CREATE TABLE IF NOT EXISTS ${suppressions} (
 CREATE INDEX IF NOT EXISTS "${prefix}suppressions_expires_at"
 	ON ${suppressions} (expires_at) WHERE expires_at IS NOT NULL;
 
-CREATE TABLE IF NOT EXISTS ${bounce_counters} (
+CREATE TABLE IF NOT EXISTS ${bounces} (
 	address    text COLLATE "C" PRIMARY KEY,
-	total      bigint NOT NULL,
+	bounced_at timestamptz[] NOT NULL,
 	expires_at timestamptz NOT NULL
 );
-
-CREATE INDEX IF NOT EXISTS "${prefix}bounce_counters_expires_at"
-	ON ${bounce_counters} (expires_at);
-
-CREATE TABLE IF NOT EXISTS ${bounce_events} (
-	address    text COLLATE "C" NOT NULL,
-	seq        bigint NOT NULL,
-	bounced_at timestamptz NOT NULL,
-	expires_at timestamptz NOT NULL,
-	PRIMARY KEY (address, seq)
-);
-
-CREATE INDEX IF NOT EXISTS "${prefix}bounce_events_expires_at"
-	ON ${bounce_events} (expires_at);
 
 CREATE TABLE IF NOT EXISTS ${claims} (
 	id         text COLLATE "C" PRIMARY KEY,

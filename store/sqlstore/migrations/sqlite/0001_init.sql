@@ -10,14 +10,11 @@ CREATE TABLE IF NOT EXISTS ${suppressions} (
 CREATE INDEX IF NOT EXISTS "${prefix}suppressions_expires_at"
 	ON ${suppressions} (expires_at) WHERE expires_at IS NOT NULL;
 
-CREATE TABLE IF NOT EXISTS ${bounce_counters} (
+CREATE TABLE IF NOT EXISTS ${bounces} (
 	address    text NOT NULL PRIMARY KEY,
 	total      integer NOT NULL,
 	expires_at text NOT NULL
 ) WITHOUT ROWID;
-
-CREATE INDEX IF NOT EXISTS "${prefix}bounce_counters_expires_at"
-	ON ${bounce_counters} (expires_at);
 
 CREATE TABLE IF NOT EXISTS ${bounce_events} (
 	address    text NOT NULL,
