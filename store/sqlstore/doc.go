@@ -26,7 +26,8 @@
 //   - MySQL 8 or MariaDB 10.5 or later: github.com/go-sql-driver/mysql. The
 //     connection's character set must be utf8mb4 (the driver's default).
 //     parseTime and loc may be set as the program likes: sqlstore writes and
-//     reads times in UTC whatever they are.
+//     reads times in UTC whatever they are. interpolateParams=true saves a
+//     round trip per statement, which the driver otherwise prepares first.
 //   - SQLite 3.35 or later: modernc.org/sqlite (pure Go, no cgo), driver
 //     name "sqlite". Use a file, in WAL mode, with a busy timeout so that
 //     writers on different connections of the pool wait for each other
