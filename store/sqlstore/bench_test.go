@@ -18,29 +18,6 @@ import (
 // bigRows is the size of the suppression list the lookup benchmarks read.
 const bigRows = 1_000_000
 
-// afterAll holds what TestMain undoes once every test and benchmark ran:
-// the 1M-row tables are built once per run and shared by the benchmarks.
-var (
-	afterAllMu sync.Mutex
-	afterAll   []func()
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	afterAllMu.Lock()
-	for _, f := range slices.Backward(afterAll) {
-		f()
-	}
-	afterAllMu.Unlock()
-	os.Exit(code)
-}
-
-func atEnd(f func()) {
-	afterAllMu.Lock()
-	afterAll = append(afterAll, f)
-	afterAllMu.Unlock()
-}
-
 func bigAddress(i int) string { return fmt.Sprintf("user%07d@example.com", i) }
 
 // bigRowsSeq yields n suppressions numbered from 0.

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -115,4 +116,33 @@ func ExampleStore_Import() {
 	// imported 2000
 	// imported 2500
 	// total 2500
+}
+
+// Teams that manage their schema with their own tools take its SQL from
+// Migrations, run it, and open the store with SkipMigrations.
+func ExampleMigrations() {
+	opts := func(o *sqlstore.Options) {
+		o.TablePrefix = "mail_"
+		o.SkipMigrations = true
+	}
+	migs, err := sqlstore.Migrations(sqlstore.MySQL, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range migs {
+		fmt.Printf("-- version %d\n", m.Version)
+		for line := range strings.Lines(m.SQL) {
+			if strings.HasPrefix(line, "CREATE") {
+				fmt.Print(line)
+			}
+		}
+	}
+	// Then, with the schema in place: sqlstore.New(ctx, db, opts)
+	// Output:
+	// -- version 1
+	// CREATE TABLE IF NOT EXISTS `mail_suppressions` (
+	// CREATE TABLE IF NOT EXISTS `mail_bounces` (
+	// CREATE TABLE IF NOT EXISTS `mail_bounce_events` (
+	// CREATE TABLE IF NOT EXISTS `mail_claims` (
+	// CREATE TABLE IF NOT EXISTS `mail_counts` (
 }

@@ -36,6 +36,7 @@ func TestOptionsAreChecked(t *testing.T) {
 		opt  func(*sqlstore.Options)
 		want string
 	}{
+		{"NilDB", nil, func(o *sqlstore.Options) { o.Dialect = sqlstore.Postgres }, "nil *sql.DB"},
 		{"UnknownDriverNeedsDialect", unknown, func(*sqlstore.Options) {}, "set Options.Dialect"},
 		{"UnknownDialect", sqlite, func(o *sqlstore.Options) { o.Dialect = "oracle" }, "unknown dialect"},
 		{"PrefixWithQuote", sqlite, func(o *sqlstore.Options) { o.TablePrefix = `x"; DROP TABLE y; --` }, "TablePrefix"},

@@ -134,6 +134,9 @@ func (o *Options) resolve(db *sql.DB) (*dialect, error) {
 // The caller imports the driver; see the package documentation for the
 // connection settings each database needs.
 func New(ctx context.Context, db *sql.DB, optFns ...func(*Options)) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: New: nil *sql.DB")
+	}
 	var o Options
 	for _, fn := range optFns {
 		fn(&o)
