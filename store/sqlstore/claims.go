@@ -35,9 +35,11 @@ func (s *Store) prepareClaims() {
 }
 
 // Claim records id as applied until expires and reports whether this call
-// made the claim: it inserts the claim, or takes over one that expired at or
-// before t, in one atomic upsert, so of concurrent claims of one id from any
-// number of processes exactly one wins. Ids are at most 255 bytes of UTF-8.
+// made the claim: one atomic upsert inserts the claim, or takes over one that
+// expired at or before t, so of concurrent claims of one id from any number
+// of processes exactly one wins. (On MySQL the upsert is followed, in the
+// same transaction, by reading back which call holds the claim.) Ids are at
+// most 255 bytes of UTF-8.
 func (s *Store) Claim(ctx context.Context, id string, t, expires time.Time) (bool, error) {
 	if err := checkKey("id", id, maxKey, t, expires); err != nil {
 		return false, fmt.Errorf("sqlstore: claim: %w", err)

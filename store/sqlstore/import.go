@@ -48,7 +48,7 @@ func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, err
 		o.BatchSize = DefaultImportBatch
 	}
 	o.BatchSize = min(o.BatchSize, s.d.maxVars/columnCount)
-	suffix := s.importSuffix
+	suffix := s.replaceSuffix
 	if o.KeepExisting {
 		suffix = s.keepSuffix
 	}

@@ -61,16 +61,16 @@ type Store struct {
 	// lockKey names the lock that serialises migrations of these tables.
 	lockKey string
 
-	lookups      []string // lookups[i]: the lookup of 1<<i addresses
-	put          string
-	del          string
-	list         string
-	importSuffix string // follows the VALUES of a bulk insert
-	keepSuffix   string // the same, leaving existing rows alone
-	purge        []string
-	counts       counterQueries
-	bounces      bounceQueries
-	claims       claimQueries
+	lookups       []string // lookups[i]: the lookup of 1<<i addresses
+	put           string
+	del           string
+	list          string
+	replaceSuffix string // makes an INSERT replace the row of an existing address
+	keepSuffix    string // makes it leave that row alone
+	purge         []string
+	counts        counterQueries
+	bounces       bounceQueries
+	claims        claimQueries
 }
 
 var (

@@ -28,9 +28,9 @@ func (s *Store) prepare() {
 	for n := 1; n <= lookupChunk; n *= 2 {
 		s.lookups = append(s.lookups, s.q("SELECT "+columns+" FROM ${suppressions} WHERE address IN "+placeholders(1, n)))
 	}
-	s.importSuffix = s.d.upsert("address", "reason", "detail", "source", "created_at", "expires_at")
+	s.replaceSuffix = s.d.upsert("address", "reason", "detail", "source", "created_at", "expires_at")
 	s.keepSuffix = s.d.keep("address")
-	s.put = s.q("INSERT INTO ${suppressions} (" + columns + ") VALUES " + placeholders(1, columnCount) + s.importSuffix)
+	s.put = s.q("INSERT INTO ${suppressions} (" + columns + ") VALUES " + placeholders(1, columnCount) + s.replaceSuffix)
 	s.del = s.q("DELETE FROM ${suppressions} WHERE address = ?")
 	s.list = s.q("SELECT " + columns + " FROM ${suppressions} WHERE address > ? ORDER BY address LIMIT ?")
 	// Purge removes an address's bounces row together with its events,
