@@ -23,8 +23,9 @@
 //
 //   - PostgreSQL 12 or later: github.com/jackc/pgx/v5/stdlib, driver name
 //     "pgx".
-//   - MySQL 8 or MariaDB 10.5 or later: github.com/go-sql-driver/mysql. The
-//     connection's character set must be utf8mb4 (the driver's default).
+//   - MariaDB 10.5 or later (tested on 10.11) or MySQL 8, which takes the
+//     same SQL: github.com/go-sql-driver/mysql. The connection's character
+//     set must be utf8mb4 (the driver's default).
 //     parseTime and loc may be set as the program likes: sqlstore writes and
 //     reads times in UTC whatever they are. interpolateParams=true saves a
 //     round trip per statement, which the driver otherwise prepares first.
@@ -127,10 +128,12 @@
 //
 // # Errors
 //
-// Every error wraps the driver's, or ctx.Err() when ctx ended: a cancelled
-// ctx cancels the query on the server. The sesguard Client treats a failed
-// Lookup — a dropped connection, a server that is down — as the store being
-// unavailable and does not send.
+// Input the store cannot hold is refused with an error wrapping
+// [store.ErrInvalid]. Every other error wraps the driver's, or ctx.Err() when
+// ctx ended: a cancelled ctx cancels the query on the server too. The
+// sesguard Client treats a failed Lookup — a dropped connection, a server
+// that is down — as the store being unavailable and, unless told to fail
+// open, does not send.
 //
 // # Import
 //
