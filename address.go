@@ -39,25 +39,14 @@ func (c *Client) Canonical(addr string) (string, error) {
 }
 
 func canonical(addr string, keepLocalCase bool) (string, error) {
-	local, domain, ok := splitSimple(addr)
-	if !ok {
-		a, err := addressParser.Parse(addr)
-		if err != nil {
-			return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, addr, err)
-		}
-		return canonicalSpec(a.Address, keepLocalCase)
+	if c, ok := canonicalASCII(addr, keepLocalCase); ok {
+		return c, nil
 	}
-	if !keepLocalCase {
-		local = lower(local)
-	}
-	d, err := canonicalDomain(domain)
+	a, err := addressParser.Parse(addr)
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, addr, err)
 	}
-	if len(addr) == len(local)+1+len(d) && strings.HasPrefix(addr, local) && strings.HasSuffix(addr, d) {
-		return addr, nil // already canonical: no allocation
-	}
-	return local + "@" + d, nil
+	return canonicalSpec(a.Address, keepLocalCase)
 }
 
 // canonicalSpec canonicalises the addr-spec of a parsed mail.Address, whose
@@ -88,24 +77,65 @@ var addressParser = &mail.AddressParser{WordDecoder: &mime.WordDecoder{
 	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
 }}
 
-// splitSimple splits the common case — a bare dot-atom address with an ASCII
-// domain — without the cost of net/mail. It reports false for anything else.
-func splitSimple(addr string) (local, domain string, ok bool) {
-	at := strings.IndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return "", "", false
+// canonicalASCII canonicalises the common cases — "local@domain" or
+// "Name <local@domain>" with an ASCII dot-atom local part and an ASCII
+// domain of letter-digit-hyphen labels — without the cost of net/mail and
+// IDNA, giving the same result they would. It reports false for anything
+// else, which the general path then handles.
+func canonicalASCII(addr string, keepLocalCase bool) (string, bool) {
+	spec := addr
+	if i := strings.LastIndexByte(addr, '<'); i >= 0 {
+		// The display name is dropped; one with angle brackets of its own
+		// (quoted) is left to net/mail.
+		if !strings.HasSuffix(addr, ">") || strings.ContainsAny(addr[:i], "<>") {
+			return "", false
+		}
+		spec = addr[i+1 : len(addr)-1]
 	}
-	local, domain = addr[:at], addr[at+1:]
-	if !isDotAtom(local) {
-		return "", "", false
+	at := strings.IndexByte(spec, '@')
+	if at <= 0 {
+		return "", false
 	}
-	for i := 0; i < len(domain); i++ {
-		c := domain[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return "", "", false
+	local, domain := spec[:at], strings.TrimSuffix(spec[at+1:], ".")
+	if !isDotAtom(local) || !isLDHDomain(domain) {
+		return "", false
+	}
+	for i := 0; i < len(local); i++ {
+		if local[i] >= utf8.RuneSelf {
+			return "", false
 		}
 	}
-	return local, domain, true
+	if !keepLocalCase {
+		local = lowerASCII(local)
+	}
+	domain = lowerASCII(domain)
+	if len(addr) == len(local)+1+len(domain) && addr[:len(local)] == local && addr[len(local)+1:] == domain {
+		return addr, true // already canonical: no allocation
+	}
+	return local + "@" + domain, true
+}
+
+// isLDHDomain reports whether d is a domain of letter-digit-hyphen labels
+// that IDNA's Lookup profile would pass through unchanged but for case: no
+// empty label, no hyphen at either end of a label, no "--" in the third and
+// fourth positions (which marks an IDNA or reserved label).
+func isLDHDomain(d string) bool {
+	if d == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		n := len(label)
+		if n == 0 || label[0] == '-' || label[n-1] == '-' || n >= 4 && label[2] == '-' && label[3] == '-' {
+			return false
+		}
+		for i := 0; i < n; i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isDotAtom reports whether s is an RFC 5322 dot-atom: atext runs separated
@@ -149,6 +179,23 @@ func quoteLocal(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// lowerASCII lower-cases the ASCII string s, without allocating when it is
+// lower-case already.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // lower lower-cases s, without allocating when it is lower-case already.

@@ -47,6 +47,14 @@ type wireBulk struct {
 
 func newFakeSES(t testing.TB) (*fakeSES, *sesv2.Client) {
 	t.Helper()
+	f, api := startFakeSES()
+	t.Cleanup(f.srv.Close)
+	return f, api
+}
+
+// startFakeSES starts a fakeSES and returns it with a real SES v2 client
+// pointed at it. The caller closes f.srv.
+func startFakeSES() (*fakeSES, *sesv2.Client) {
 	f := &fakeSES{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/email/outbound-emails", f.sendEmail)
@@ -55,7 +63,6 @@ func newFakeSES(t testing.TB) (*fakeSES, *sesv2.Client) {
 		fmt.Fprint(w, `{"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,"SentLast24Hours":0},"SendingEnabled":true,"ProductionAccessEnabled":true,"EnforcementStatus":"HEALTHY"}`)
 	})
 	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
 	api := sesv2.New(sesv2.Options{
 		BaseEndpoint:     aws.String(f.srv.URL),
 		Region:           "us-east-1",

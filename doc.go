@@ -1,0 +1,77 @@
+// Package sesguard guards sending through Amazon SES v2: it never mails an
+// address that hard-bounced or complained, and it tells the caller which
+// recipients it skipped and why.
+//
+// AWS reviews an account whose bounce rate reaches 5% (complaints: 0.1%) and
+// may pause it at 10% (0.5%). Mail to an address on SES's own account-level
+// suppression list is still billed and still counts toward the daily quota.
+// sesguard keeps its own suppression list, consults it before every send, and
+// removes suppressed recipients before SES sees them.
+//
+// # Sending
+//
+// Create a [Client] around the SES v2 client you already have, and call
+// [Client.Send] where you called SendEmail:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx)
+//	…
+//	client, err := sesguard.New(sesv2.NewFromConfig(cfg), func(o *sesguard.Options) {
+//		o.Store = myStore // nil: in memory
+//	})
+//	…
+//	out, err := client.Send(ctx, &sesv2.SendEmailInput{…})
+//
+// Send takes and returns the SDK's own types, and a *Client satisfies
+// [SESv2API] — the SendEmail, SendBulkEmail and GetAccount methods of
+// *sesv2.Client — so code written against an interface of those methods
+// takes a Client unchanged. Programs that prefer a package-level function can
+// call [SetDefault] once and then [Send], as with log/slog.
+//
+// Before calling SES, Send collects the recipients (To, Cc and Bcc of the
+// Destination, or the headers of a raw message without one), brings each to
+// its [Canonical] form, runs the configured [Check]s, and asks the store
+// about all of them in one call. Recipients that are refused are removed and
+// the message goes to the rest: the caller finds them with
+// [SkippedRecipients] on the output's ResultMetadata, and Options.OnSkip
+// hears of them as they happen. When no recipient is left — or when
+// Options.AllOrNothing is set and any is refused — nothing is sent and the
+// error is a [*SuppressedError] that says, per address, why.
+// [Client.SendBulkEmail] does the same for each entry of a bulk send, and
+// reports unsent entries in their place with status [BulkStatusSuppressed].
+//
+// # Suppression
+//
+// The suppression list lives in a [store.Store]: three methods (Lookup, Put,
+// Delete) that a team can implement over the database it already runs. The
+// default is in memory (store/memstore); store/sqlstore keeps it in
+// PostgreSQL, MySQL/MariaDB or SQLite; store/storetest checks any
+// implementation against the contract. Entries carry a reason (bounce,
+// complaint, unsubscribe, …), a detail, a source and an optional expiry; an
+// entry that has expired by the Client's clock (Options.Now) no longer
+// blocks.
+//
+// Operators manage the list through the Client: [Client.Suppress] adds an
+// address, [Client.Unsuppress] lifts it, and [Client.Suppressed] says whether
+// and why an address is blocked.
+//
+// # Checks
+//
+// A [Check] runs on every recipient before the store is asked and may veto
+// it with a reason, optionally remembering the veto as a suppression that
+// expires. Package verify provides syntax, domain, disposable-domain and
+// typo checks.
+//
+// # Errors
+//
+// Errors that callers branch on are sentinels: [ErrSuppressed],
+// [ErrStoreUnavailable], [ErrCheckFailed], [ErrInvalidMessage],
+// [ErrNoDefault]. Errors that carry detail are types that match them with
+// errors.Is: [*SuppressedError], [*StoreError], [*CheckError]. When the
+// store or a check cannot answer, the send fails — SES is not called —
+// unless Options.FailOpen is set, in which case the failure is logged and the
+// message is sent unchecked. Errors from SES are returned wrapped, so the
+// SDK's types stay reachable:
+//
+//	var rejected *types.MessageRejected
+//	if errors.As(err, &rejected) { … }
+package sesguard

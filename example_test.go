@@ -1,0 +1,149 @@
+package sesguard_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/store"
+)
+
+func Example() {
+	// In a service: cfg, _ := config.LoadDefaultConfig(ctx); api := sesv2.NewFromConfig(cfg).
+	// Here a local stand-in for SES answers the real SDK client.
+	fake, api := startFakeSES()
+	defer fake.srv.Close()
+	ctx := context.Background()
+
+	client, err := sesguard.New(api) // in-memory suppression list; see Options for a shared store
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Normally the list fills itself from SES bounce and complaint notifications.
+	client.Suppress(ctx, store.Suppression{Address: "gone@example.com", Reason: store.ReasonBounce})
+
+	_, err = client.Send(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String("app@example.com"),
+		Destination:      &types.Destination{ToAddresses: []string{"Gone <Gone@Example.com>"}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String("Reset your password")},
+			Body:    &types.Body{Text: &types.Content{Data: aws.String("…")}},
+		}},
+	})
+	if errors.Is(err, sesguard.ErrSuppressed) {
+		fmt.Println(err)
+	}
+	// Output: sesguard: recipient suppressed: Gone <Gone@Example.com> (BOUNCE)
+}
+
+func ExampleSkippedRecipients() {
+	fake, api := startFakeSES()
+	defer fake.srv.Close()
+	ctx := context.Background()
+	client, _ := sesguard.New(api)
+	client.Suppress(ctx, store.Suppression{Address: "bob@example.com", Reason: store.ReasonComplaint, Detail: "abuse"})
+
+	out, err := client.Send(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String("app@example.com"),
+		Destination:      &types.Destination{ToAddresses: []string{"alice@example.com", "bob@example.com"}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String("Team news")},
+			Body:    &types.Body{Text: &types.Content{Data: aws.String("…")}},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("sent as", *out.MessageId)
+	for _, s := range sesguard.SkippedRecipients(out.ResultMetadata) {
+		fmt.Printf("skipped %s: %s (%s)\n", s.Recipient, s.Reason, s.Detail)
+	}
+	// Output:
+	// sent as fake-1
+	// skipped bob@example.com: COMPLAINT (abuse)
+}
+
+func ExampleClient_SendBulkEmail() {
+	fake, api := startFakeSES()
+	defer fake.srv.Close()
+	ctx := context.Background()
+	client, _ := sesguard.New(api)
+	client.Suppress(ctx, store.Suppression{Address: "bob@example.com", Reason: store.ReasonBounce})
+
+	out, err := client.SendBulkEmail(ctx, &sesv2.SendBulkEmailInput{
+		FromEmailAddress: aws.String("app@example.com"),
+		DefaultContent: &types.BulkEmailContent{Template: &types.Template{
+			TemplateName: aws.String("digest"), TemplateData: aws.String("{}"),
+		}},
+		BulkEmailEntries: []types.BulkEmailEntry{
+			{Destination: &types.Destination{ToAddresses: []string{"alice@example.com"}}},
+			{Destination: &types.Destination{ToAddresses: []string{"bob@example.com"}}},
+			{Destination: &types.Destination{ToAddresses: []string{"carol@example.com"}}},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, r := range out.BulkEmailEntryResults {
+		fmt.Println(i, r.Status)
+	}
+	// Output:
+	// 0 SUCCESS
+	// 1 SUPPRESSED
+	// 2 SUCCESS
+}
+
+func ExampleClient_Suppress() {
+	fake, api := startFakeSES()
+	defer fake.srv.Close()
+	ctx := context.Background()
+	client, _ := sesguard.New(api)
+
+	// An operator blocks an address by hand, then asks why it is blocked.
+	err := client.Suppress(ctx, store.Suppression{Address: "Mallory <MALLORY@example.com>", Detail: "legal request #1234"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, suppressed, err := client.Suppressed(ctx, "mallory@example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(suppressed, s.Address, s.Reason, s.Source, s.Detail)
+
+	// Lifting it lets mail through again.
+	client.Unsuppress(ctx, "mallory@example.com")
+	_, suppressed, _ = client.Suppressed(ctx, "mallory@example.com")
+	fmt.Println(suppressed)
+	// Output:
+	// true mallory@example.com MANUAL manual legal request #1234
+	// false
+}
+
+func ExampleSetDefault() {
+	fake, api := startFakeSES()
+	defer fake.srv.Close()
+	client, _ := sesguard.New(api)
+	sesguard.SetDefault(client)
+	defer sesguard.SetDefault(nil)
+
+	// Anywhere in the program, like slog.Info:
+	out, err := sesguard.Send(context.Background(), &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String("app@example.com"),
+		Destination:      &types.Destination{ToAddresses: []string{"alice@example.com"}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String("Welcome")},
+			Body:    &types.Body{Text: &types.Content{Data: aws.String("…")}},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(*out.MessageId)
+	// Output: fake-1
+}
