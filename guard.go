@@ -96,17 +96,21 @@ func (c *Client) initGuard() error {
 		c.backoffBase = defaultThrottleBackoff
 	}
 
+	var r rate.Limit
+	switch {
+	case o.SendRate > 0:
+		r = rate.Limit(o.SendRate)
+	case o.AccountQuota:
+		r = 1 // SES's lowest rate, until the account is read
+	}
 	lim := o.Limiter
-	if lim == nil && (o.SendRate > 0 || o.AccountQuota) {
-		lim = rate.NewLimiter(rate.Inf, 1)
+	if lim == nil && r > 0 {
+		lim = rate.NewLimiter(r, BurstFor(r))
 	}
 	if lim != nil {
 		c.pace = newPacer(lim, c.now, c.sleep)
-		switch {
-		case o.SendRate > 0:
-			c.pace.setRate(rate.Limit(o.SendRate))
-		case o.AccountQuota:
-			c.pace.setRate(1) // SES's lowest rate, until the account is read
+		if r > 0 {
+			c.pace.setRate(r)
 		}
 	}
 	if o.DailyQuota > 0 {
