@@ -371,14 +371,15 @@ func (b *breaker) reset(ctx context.Context) error {
 	return nil
 }
 
-// applyReset forgets the counts before the bucket at. b.mu must be held.
+// applyReset forgets the counts up to the end of the bucket at, where a
+// reset was recorded. b.mu must be held.
 func (b *breaker) applyReset(now, at time.Time) []BreakerChange {
 	if !at.After(b.resetSeen) {
 		return nil
 	}
 	b.resetSeen = at
-	if at.After(b.epoch) {
-		b.epoch = at
+	if next := at.Add(breakerBucket); next.After(b.epoch) {
+		b.epoch = next
 	}
 	b.sent, b.bounced, b.complained = 0, 0, 0
 	if b.state == BreakerClosed {
@@ -461,8 +462,8 @@ func (b *breaker) read(ctx context.Context, now time.Time, pending map[int64]int
 		return r, err
 	}
 	r.reset = reset
-	if reset.After(epoch) {
-		epoch = reset
+	if next := reset.Add(breakerBucket); !reset.IsZero() && next.After(epoch) {
+		epoch = next
 	}
 	if epoch.After(from) {
 		from = epoch
@@ -541,7 +542,8 @@ func (b *breaker) judge(now time.Time, r counted) []BreakerChange {
 		if why := b.over(r.trial, max(r.trial[0], b.o.TrialVolume)); why != nil {
 			changes = append(changes, b.toOpen(now, why, "trial failed: "+why.Cause))
 		} else if b.trialAdmitted >= b.o.TrialVolume && !now.Before(b.trialDoneAt.Add(b.o.TrialWait)) {
-			b.epoch = b.halfOpenAt
+			b.epoch = bucketOf(b.halfOpenAt)
+			b.sent, b.bounced, b.complained = r.trial[0], r.trial[1], r.trial[2]
 			changes = append(changes, b.toClosed(now, "trial passed"))
 		}
 	}
@@ -628,8 +630,9 @@ func (c *Client) Breaker() BreakerStatus { return c.breaker.status() }
 
 // ResetBreaker closes the reputation breaker and makes it forget the counts
 // so far, for every Client that shares them through the store (each finds
-// the reset at its next refresh). Call it once the cause is dealt with; the
-// rates are judged afresh from now on.
+// the reset at its next refresh, or when it starts). Call it once the cause
+// is dealt with; the rates are judged afresh from the next 10-second bucket
+// of the counts on.
 func (c *Client) ResetBreaker(ctx context.Context) error { return c.breaker.reset(ctx) }
 
 // observeReputation is how the notification policy feeds the breaker: it is

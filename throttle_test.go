@@ -167,9 +167,9 @@ func TestTheSDKDoesNotRetryThrottlesButStillRetriesFaults(t *testing.T) {
 			fake, _ := newFakeSES(t)
 			calls := failFirst(fake, 1, tt.status, tt.code, "try again")
 			api := sesv2.New(sesv2.Options{
-				BaseEndpoint:     aws.String(fake.srv.URL),
-				Region:           "us-east-1",
-				Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+				BaseEndpoint: aws.String(fake.srv.URL),
+				Region:       "us-east-1",
+				Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 				Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 					o.MaxAttempts = 3
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
