@@ -55,6 +55,7 @@ type account struct {
 	flight    *refreshFlight // the refresh under way, or nil
 	lastStart time.Time      // when the last finished refresh started
 	lastErr   error
+	known     bool // whether a refresh has succeeded
 }
 
 type refreshFlight struct {
@@ -165,7 +166,11 @@ func (a *account) fetch() error {
 	if a.maxRate > 0 {
 		r = min(r, a.maxRate)
 	}
-	a.pace.setRate(r)
+	a.mu.Lock()
+	first := !a.known
+	a.known = true
+	a.mu.Unlock()
+	a.pace.setRate(r, first)
 	daily := int64(q.Max24HourSend)
 	if q.Max24HourSend < 0 {
 		daily = -1

@@ -110,7 +110,7 @@ func (c *Client) initGuard() error {
 	if lim != nil {
 		c.pace = newPacer(lim, c.now, c.sleep)
 		if r > 0 {
-			c.pace.setRate(r)
+			c.pace.setRate(r, false)
 		}
 	}
 	if o.DailyQuota > 0 {

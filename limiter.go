@@ -90,15 +90,23 @@ func newPacer(lim Limiter, now func() time.Time, sleep func(context.Context, tim
 	return p
 }
 
-// setRate makes r the rate the limiter runs at when it is not slowed.
-func (p *pacer) setRate(r rate.Limit) {
+// setRate makes r the rate the limiter runs at when it is not slowed. With
+// full, the bucket starts full at the new rate, as it does for a new
+// limiter: the Client does so with the first rate read from the account.
+func (p *pacer) setRate(r rate.Limit, full bool) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.base = r
-	p.apply(p.now())
+	now := p.now()
+	p.apply(now)
+	if full && p.set != nil && r != rate.Inf {
+		// Setting the limit as of an hour ago leaves the limiter to refill
+		// that hour's worth of tokens, up to the burst, at its next use.
+		p.set.SetLimitAt(now.Add(-time.Hour), r*rate.Limit(p.factor))
+	}
 }
 
 // throttled slows the limiter after SES refused a send at now for its rate.

@@ -12,7 +12,7 @@ func TestPacerSlowsAfterThrottlesAndRecovers(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	lim := rate.NewLimiter(10, 5)
 	p := newPacer(lim, func() time.Time { return t0 }, func(context.Context, time.Duration) error { return nil })
-	p.setRate(10)
+	p.setRate(10, false)
 	steps := []struct {
 		name      string
 		at        time.Duration // after t0
@@ -40,7 +40,7 @@ func TestPacerSlowsAfterThrottlesAndRecovers(t *testing.T) {
 		}
 	}
 	p.throttled(t0.Add(40 * time.Second))
-	p.setRate(20)
+	p.setRate(20, false)
 	if lim.Limit() != 10 {
 		t.Errorf("a new account rate while slowed: limit %v, want 10 (20 halved)", lim.Limit())
 	}
@@ -49,7 +49,7 @@ func TestPacerSlowsAfterThrottlesAndRecovers(t *testing.T) {
 func TestPacerLeavesOtherLimitersAlone(t *testing.T) {
 	var l struct{ Limiter }
 	p := newPacer(l, time.Now, sleepCtx)
-	p.setRate(10)
+	p.setRate(10, false)
 	p.throttled(time.Now())
 	if p.factor != 1 {
 		t.Errorf("a Limiter that is not a RateSetter was slowed (factor %v)", p.factor)
