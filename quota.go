@@ -66,6 +66,8 @@ type dailyQuota struct {
 	mu          sync.Mutex
 	limit       int64 // -1: unlimited
 	slots       [quotaSlots]quotaSlotCount
+	total       int64 // the sum of the slots that still count
+	expired     int64 // the latest minute whose slot has left the window
 	inflight    int64
 	others      int64
 	nextRefresh time.Time // zero without account refreshes
@@ -80,17 +82,23 @@ func newDailyQuota(limit int64) *dailyQuota { return &dailyQuota{limit: limit} }
 
 func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
 
-// confirmed returns the recipients SES accepted that still count at now.
-// q.mu must be held.
+// confirmed returns the recipients SES accepted that still count at now,
+// dropping the slots that have left the window since the last call. q.mu
+// must be held.
 func (q *dailyQuota) confirmed(now time.Time) int64 {
-	m := minuteOf(now)
-	var sum int64
-	for _, s := range q.slots {
-		if s.n != 0 && m-s.minute < int64(quotaSlots) {
-			sum += s.n
+	last := minuteOf(now) - int64(quotaSlots) // the latest minute out of the window
+	if last <= q.expired {
+		return q.total
+	}
+	from := max(q.expired+1, last-int64(quotaSlots)+1) // each slot once at most
+	for m := from; m <= last; m++ {
+		if s := &q.slots[m%int64(quotaSlots)]; s.minute == m {
+			q.total -= s.n
+			*s = quotaSlotCount{}
 		}
 	}
-	return sum
+	q.expired = last
+	return q.total
 }
 
 // reserve counts n recipients as in flight if the quota has room for them.
@@ -124,11 +132,13 @@ func (q *dailyQuota) settle(now time.Time, n, sent int) {
 		return
 	}
 	m := minuteOf(now)
+	q.confirmed(now)
 	s := &q.slots[m%int64(quotaSlots)]
 	if s.minute != m {
 		*s = quotaSlotCount{minute: m}
 	}
 	s.n += int64(sent)
+	q.total += int64(sent)
 }
 
 // spent reports whether a send of n recipients, already reserved, passes the
