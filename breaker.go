@@ -270,8 +270,12 @@ func (b *breaker) admit(ctx context.Context, n int) error {
 		return nil
 	}
 	now := b.now()
-	b.refreshIfDue(ctx, now)
 	b.mu.Lock()
+	if !b.reading && now.Sub(b.lastRead) >= b.o.Refresh {
+		b.mu.Unlock()
+		b.refresh(ctx, now)
+		b.mu.Lock()
+	}
 	var changes []BreakerChange
 	if b.state == BreakerOpen && !now.Before(b.open.RetryAt) {
 		changes = append(changes, b.toHalfOpen(now))
@@ -386,16 +390,6 @@ func (b *breaker) applyReset(now, at time.Time) []BreakerChange {
 		return nil
 	}
 	return []BreakerChange{b.toClosed(now, "reset")}
-}
-
-// refreshIfDue refreshes when the counts were last read Refresh ago or more.
-func (b *breaker) refreshIfDue(ctx context.Context, now time.Time) {
-	b.mu.Lock()
-	due := !b.reading && now.Sub(b.lastRead) >= b.o.Refresh
-	b.mu.Unlock()
-	if due {
-		b.refresh(ctx, now)
-	}
 }
 
 // refresh writes the pending sent counts, reads the counts back, and judges

@@ -10,9 +10,10 @@ import (
 	"github.com/sesguard/sesguard"
 )
 
-// BenchmarkSendGuardSteps measures what the breaker, the 24-hour quota and
-// the limiter add to a send, on an in-process SESv2API with a rate too high
-// to wait: serially and from all cores at once.
+// BenchmarkSendGuardSteps measures a whole Send on an in-process SESv2API:
+// "default" (the breaker on, nothing paced) and "paced" (also the 24-hour
+// quota and the limiter, at a rate too high to wait), serially and from
+// all cores at once.
 func BenchmarkSendGuardSteps(b *testing.B) {
 	api := funcAPI{send: func(context.Context, *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
 		return &sesv2.SendEmailOutput{MessageId: aws.String("id")}, nil
@@ -21,8 +22,8 @@ func BenchmarkSendGuardSteps(b *testing.B) {
 		name string
 		opts func(*sesguard.Options)
 	}{
-		{"breaker-only", func(*sesguard.Options) {}},
-		{"breaker+quota+limiter", func(o *sesguard.Options) { o.SendRate, o.DailyQuota = 1e12, 1e15 }},
+		{"default", func(*sesguard.Options) {}},
+		{"paced", func(o *sesguard.Options) { o.SendRate, o.DailyQuota = 1e12, 1e15 }},
 	}
 	for _, cfg := range configs {
 		for _, n := range []int{1, 50} {

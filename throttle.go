@@ -26,8 +26,13 @@ const (
 // slowed, so that every retry is paced and counted once. The SDK still
 // retries what it retries otherwise (5xx answers, broken connections).
 func withoutThrottleRetries(optFns []func(*sesv2.Options)) []func(*sesv2.Options) {
+	if len(optFns) == 0 {
+		return onlyKeepThrottles
+	}
 	return append(optFns[:len(optFns):len(optFns)], keepThrottlesFromSDK)
 }
+
+var onlyKeepThrottles = []func(*sesv2.Options){keepThrottlesFromSDK}
 
 func keepThrottlesFromSDK(o *sesv2.Options) {
 	if o.Retryer != nil {
