@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
@@ -296,5 +300,88 @@ func TestBreakerWhoseCountsFailNeverFailsASend(t *testing.T) {
 	r.wantState(sesguard.BreakerClosed)
 	if !strings.Contains(r.logs.String(), "could not use its counts") {
 		t.Errorf("log %q does not report the failing counts", r.logs.String())
+	}
+}
+
+// bulkStatusAPI answers every bulk entry with one status.
+type bulkStatusAPI struct {
+	funcAPI
+	status types.BulkEmailStatus
+}
+
+func (a bulkStatusAPI) SendBulkEmail(_ context.Context, in *sesv2.SendBulkEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
+	out := &sesv2.SendBulkEmailOutput{}
+	for range in.BulkEmailEntries {
+		out.BulkEmailEntryResults = append(out.BulkEmailEntryResults, types.BulkEmailEntryResult{Status: a.status, Error: aws.String("entry " + string(a.status))})
+	}
+	return out, nil
+}
+
+func TestBulkEntryStatuses(t *testing.T) {
+	tests := []struct {
+		status types.BulkEmailStatus
+		opens  bool
+		used   int64 // recipients counted against the quota
+	}{
+		{types.BulkEmailStatusSuccess, false, 2},
+		{types.BulkEmailStatusMessageRejected, false, 0},
+		{types.BulkEmailStatusAccountSendingPaused, true, 0},
+		{types.BulkEmailStatusAccountSuspended, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			clk := newClock()
+			api := bulkStatusAPI{status: tt.status, funcAPI: funcAPI{send: func(context.Context, *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
+				return &sesv2.SendEmailOutput{}, nil
+			}}}
+			c := newClient(t, api, onClock(clk, &sleeper{clk: clk}), func(o *sesguard.Options) { o.DailyQuota = 3 })
+			in := &sesv2.SendBulkEmailInput{BulkEmailEntries: []types.BulkEmailEntry{
+				{Destination: &types.Destination{ToAddresses: []string{"a@example.com"}}},
+				{Destination: &types.Destination{ToAddresses: []string{"b@example.com"}}},
+			}}
+			if _, err := c.SendBulkEmail(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			s := c.Breaker()
+			if (s.State == sesguard.BreakerOpen) != tt.opens {
+				t.Errorf("breaker %v after entries %s", s.State, tt.status)
+			}
+			if tt.opens && s.Open.Cause != string(tt.status) {
+				t.Errorf("cause %q, want %q", s.Open.Cause, tt.status)
+			}
+			// Two more recipients fit only if the bulk send used none.
+			_, err := c.Send(ctx, simple(recipients(2)...))
+			var q *sesguard.QuotaExceededError
+			switch {
+			case tt.used > 0 && (!errors.As(err, &q) || q.Used != tt.used):
+				t.Errorf("after the bulk send: %v, want the quota to count %d", err, tt.used)
+			case tt.used == 0 && errors.Is(err, sesguard.ErrQuotaExceeded):
+				t.Errorf("entries SES did not accept used the quota: %v", err)
+			}
+		})
+	}
+}
+
+func TestBreakerDisabled(t *testing.T) {
+	r := newBreakerRun(t, newClock(), func(o *sesguard.Options) { o.Breaker.Disabled = true })
+	r.mustSend(200)
+	r.bounce(200)
+	r.clk.Advance(time.Minute)
+	r.mustSend(1)
+	if s := r.c.Breaker(); s != (sesguard.BreakerStatus{}) {
+		t.Errorf("a disabled breaker reports %+v", s)
+	}
+	if err := r.c.ResetBreaker(ctx); err != nil {
+		t.Errorf("ResetBreaker on a disabled breaker: %v", err)
+	}
+}
+
+func TestBreakerStateString(t *testing.T) {
+	for s, want := range map[sesguard.BreakerState]string{
+		sesguard.BreakerClosed: "closed", sesguard.BreakerOpen: "open", sesguard.BreakerHalfOpen: "half-open", 7: "BreakerState(7)",
+	} {
+		if got := s.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(s), got, want)
+		}
 	}
 }
