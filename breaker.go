@@ -27,6 +27,7 @@ const (
 	BreakerHalfOpen
 )
 
+// String returns "closed", "open" or "half-open".
 func (s BreakerState) String() string {
 	switch s {
 	case BreakerClosed:
@@ -65,6 +66,8 @@ type BreakerOpenError struct {
 	Err     error // the SES error that opened it, if any
 }
 
+// Error says which rate reached which threshold, or which SES error
+// opened the breaker, and when it lets a trial through.
 func (e *BreakerOpenError) Error() string {
 	var why string
 	if e.Err != nil {

@@ -28,6 +28,7 @@ type QuotaExceededError struct {
 	Err     error // SES's error, when SES refused the send
 }
 
+// Error says how much of the quota is used and when room is expected.
 func (e *QuotaExceededError) Error() string {
 	s := fmt.Sprintf("sesguard: 24-hour sending quota spent: %d of %d recipients used, %d more needed", e.Used, e.Quota, e.Need)
 	if !e.RetryAt.IsZero() {

@@ -28,6 +28,7 @@ type UnavailableError struct {
 	Err error
 }
 
+// Error names the key and Redis's error, and says how to fail open.
 func (e *UnavailableError) Error() string {
 	return "redislimiter: Redis unavailable for key " + e.Key +
 		" (failing closed; Options.FailOpen paces locally instead): " + e.Err.Error()
