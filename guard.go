@@ -35,7 +35,7 @@ func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) 
 	if err := c.breaker.admit(ctx, n); err != nil {
 		return err
 	}
-	if err := c.quota.reserve(c.now(), n); err != nil {
+	if err := c.quota.reserve(c.now, n); err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
@@ -43,7 +43,7 @@ func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) 
 		if err == nil {
 			var sent int
 			if sent, err = call(ctx); err == nil {
-				c.quota.settle(c.now(), n, sent)
+				c.quota.settle(c.now, n, sent)
 				c.breaker.sentN(sent)
 				return nil
 			}
@@ -52,7 +52,7 @@ func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) 
 				continue
 			}
 		}
-		c.quota.settle(c.now(), n, 0)
+		c.quota.settle(c.now, n, 0)
 		return err
 	}
 }

@@ -102,11 +102,13 @@ func (q *dailyQuota) confirmed(now time.Time) int64 {
 	return q.total
 }
 
-// reserve counts n recipients as in flight if the quota has room for them.
-func (q *dailyQuota) reserve(now time.Time, n int) error {
+// reserve counts n recipients as in flight if the quota has room for them
+// at clock().
+func (q *dailyQuota) reserve(clock func() time.Time, n int) error {
 	if q == nil || n <= 0 {
 		return nil
 	}
+	now := clock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.limit < 0 {
@@ -121,11 +123,12 @@ func (q *dailyQuota) reserve(now time.Time, n int) error {
 }
 
 // settle ends the flight of n reserved recipients, of which SES accepted
-// sent at now.
-func (q *dailyQuota) settle(now time.Time, n, sent int) {
+// sent at clock().
+func (q *dailyQuota) settle(clock func() time.Time, n, sent int) {
 	if q == nil || n <= 0 {
 		return
 	}
+	now := clock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.inflight -= int64(n)
