@@ -11,14 +11,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 )
 
 func Example() {
 	// In a service: cfg, _ := config.LoadDefaultConfig(ctx); api := sesv2.NewFromConfig(cfg).
-	// Here a local stand-in for SES answers the real SDK client.
-	fake, api := startFakeSES()
-	defer fake.srv.Close()
+	// Here the sestest emulator answers the real SDK client.
+	ses, err := sestest.NewServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ses.Close()
+	api := ses.Client()
 	ctx := context.Background()
 
 	client, err := sesguard.New(api) // in-memory suppression list; see Options for a shared store
@@ -43,8 +48,9 @@ func Example() {
 }
 
 func ExampleSkippedRecipients() {
-	fake, api := startFakeSES()
-	defer fake.srv.Close()
+	ses, _ := sestest.NewServer()
+	defer ses.Close()
+	api := ses.Client()
 	ctx := context.Background()
 	client, _ := sesguard.New(api)
 	client.Suppress(ctx, store.Suppression{Address: "bob@example.com", Reason: store.ReasonComplaint, Detail: "abuse"})
@@ -60,18 +66,20 @@ func ExampleSkippedRecipients() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("sent as", *out.MessageId)
+	fmt.Println("SES mailed", ses.Messages()[0].Recipients, "as", *out.MessageId == ses.Messages()[0].MessageID)
 	for _, s := range sesguard.SkippedRecipients(out.ResultMetadata) {
 		fmt.Printf("skipped %s: %s (%s)\n", s.Recipient, s.Reason, s.Detail)
 	}
 	// Output:
-	// sent as fake-1
+	// SES mailed [alice@example.com] as true
 	// skipped bob@example.com: COMPLAINT (abuse)
 }
 
 func ExampleClient_SendBulkEmail() {
-	fake, api := startFakeSES()
-	defer fake.srv.Close()
+	ses, _ := sestest.NewServer()
+	defer ses.Close()
+	api := ses.Client()
+	ses.SetTemplate("digest", sestest.Template{Subject: "Your digest", Text: "Hello"})
 	ctx := context.Background()
 	client, _ := sesguard.New(api)
 	client.Suppress(ctx, store.Suppression{Address: "bob@example.com", Reason: store.ReasonBounce})
@@ -100,8 +108,9 @@ func ExampleClient_SendBulkEmail() {
 }
 
 func ExampleClient_Suppress() {
-	fake, api := startFakeSES()
-	defer fake.srv.Close()
+	ses, _ := sestest.NewServer()
+	defer ses.Close()
+	api := ses.Client()
 	ctx := context.Background()
 	client, _ := sesguard.New(api)
 
@@ -126,8 +135,9 @@ func ExampleClient_Suppress() {
 }
 
 func ExampleSetDefault() {
-	fake, api := startFakeSES()
-	defer fake.srv.Close()
+	ses, _ := sestest.NewServer()
+	defer ses.Close()
+	api := ses.Client()
 	client, _ := sesguard.New(api)
 	sesguard.SetDefault(client)
 	defer sesguard.SetDefault(nil)
@@ -144,6 +154,6 @@ func ExampleSetDefault() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*out.MessageId)
-	// Output: fake-1
+	fmt.Println(*out.MessageId == ses.Messages()[0].MessageID)
+	// Output: true
 }
