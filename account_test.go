@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 )
 
 // accountSES answers GetAccount with a SendQuota the test sets and
@@ -275,5 +276,49 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestTheEmulatorsThrottlesAreToldApart(t *testing.T) {
+	tests := []struct {
+		name    string
+		account sestest.Account
+		other   int  // recipients another sender sends first, bypassing the Client
+		quota   bool // the Client's send fails with a *QuotaExceededError
+	}{
+		{"another sender spent the daily quota", sestest.Account{MaxSendRate: 100, Max24HourSend: 10}, 10, true},
+		{"another sender emptied the rate bucket", sestest.Account{MaxSendRate: 5, Max24HourSend: 1000}, 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			srv, api := emulator(t, 0, func(o *sestest.Options) { o.Account, o.Now = tt.account, clk.Now })
+			c := accountClient(t, api, clk, newRefreshGate(clk))
+			if err := c.RefreshQuota(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := srv.Client(sestest.NoRetries).SendEmail(ctx, simple(recipients(tt.other)...)); err != nil {
+				t.Fatal(err)
+			}
+			if tt.quota {
+				clk.Advance(6 * time.Second) // past the gap within which throttles share a GetAccount
+			}
+			_, err := c.Send(ctx, simple("mine@example.com"))
+			q := srv.Quota()
+			if !tt.quota {
+				if err != nil || q.RateThrottles == 0 || q.Messages != 2 {
+					t.Fatalf("Send: %v; SES throttled %d and accepted %d messages, want the throttle retried", err, q.RateThrottles, q.Messages)
+				}
+				return
+			}
+			var qe *sesguard.QuotaExceededError
+			var tooMany *types.TooManyRequestsException
+			if !errors.As(err, &qe) || !errors.As(err, &tooMany) || qe.Used != 10 || qe.Quota != 10 || q.QuotaRejections != 1 {
+				t.Fatalf("Send: %v; SES refused %d for the quota; want one refusal and a *QuotaExceededError with 10 of 10 used", err, q.QuotaRejections)
+			}
+			if _, err := c.Send(ctx, simple("again@example.com")); !errors.Is(err, sesguard.ErrQuotaExceeded) || srv.Quota().QuotaRejections != 1 {
+				t.Errorf("the next send: %v, want ErrQuotaExceeded without asking SES", err)
+			}
+		})
 	}
 }

@@ -145,11 +145,11 @@ func (l load) run(clients ...*sesguard.Client) *loadResult {
 
 // emulator starts sestest at rate recipients per second, and returns it
 // with an SDK client for it.
-func emulator(tb testing.TB, rate float64) (*sestest.Server, *sesv2.Client) {
-	srv := sestest.RunT(tb, func(o *sestest.Options) {
+func emulator(tb testing.TB, rate float64, optFns ...func(*sestest.Options)) (*sestest.Server, *sesv2.Client) {
+	srv := sestest.RunT(tb, append([]func(*sestest.Options){func(o *sestest.Options) {
 		o.Account = sestest.Account{MaxSendRate: rate, Max24HourSend: -1}
 		o.Templates = map[string]sestest.Template{"t": {Subject: "Hello", Text: "Hi"}}
-	})
+	}}, optFns...)...)
 	// One connection per request: a connection the SDK's pool dialed but
 	// never used would hold up the server's graceful shutdown for seconds.
 	api := srv.Client(func(o *sesv2.Options) {
