@@ -37,8 +37,8 @@ func redisForTest(tb testing.TB) *redis.Client {
 
 // sharedClients returns n Clients for api, each with its own Redis
 // connection and its own redislimiter.Limiter on one key, as n processes
-// would have, taking the rate from the account.
-func sharedClients(tb testing.TB, api sesguard.SESv2API, n int) []*sesguard.Client {
+// would have, taking the rate from the account scaled by safety.
+func sharedClients(tb testing.TB, api sesguard.SESv2API, n int, safety float64) []*sesguard.Client {
 	tb.Helper()
 	account := fmt.Sprintf("test-%s-%d", tb.Name(), time.Now().UnixNano())
 	var cs []*sesguard.Client
@@ -48,7 +48,7 @@ func sharedClients(tb testing.TB, api sesguard.SESv2API, n int) []*sesguard.Clie
 			tb.Fatal(err)
 		}
 		c, err := sesguard.New(api, func(o *sesguard.Options) {
-			o.Limiter, o.AccountQuota, o.SafetyFactor = lim, true, 0.99
+			o.Limiter, o.AccountQuota, o.SafetyFactor = lim, true, safety
 		})
 		if err != nil {
 			tb.Fatal(err)
@@ -160,7 +160,7 @@ func emulator(tb testing.TB, rate float64, optFns ...func(*sestest.Options)) (*s
 
 func TestPacedSendsAreNotThrottled(t *testing.T) {
 	srv, api := emulator(t, 300)
-	c := newClient(t, api, func(o *sesguard.Options) { o.AccountQuota, o.SafetyFactor = true, 0.99 })
+	c := newClient(t, api, func(o *sesguard.Options) { o.AccountQuota = true })
 	closeClient(t, c)
 	r := load{workers: 32, duration: 1500 * time.Millisecond}.run(c)
 	for _, err := range r.errs {
@@ -200,7 +200,7 @@ func TestThrottlesAreAbsorbedByRetries(t *testing.T) {
 
 func TestSharedRedisLimiterKeepsFourClientsUnderTheRate(t *testing.T) {
 	srv, api := emulator(t, 300)
-	clients := sharedClients(t, api, 4)
+	clients := sharedClients(t, api, 4, 0) // the default safety factor
 	r := load{workers: 8, duration: 1500 * time.Millisecond}.run(clients...)
 	for _, err := range r.errs {
 		t.Errorf("Send: %v", err)
@@ -272,7 +272,7 @@ func BenchmarkSharedUtilisation(b *testing.B) {
 	const rate = 100
 	for b.Loop() {
 		srv, api := emulator(b, rate)
-		clients := sharedClients(b, api, 4)
+		clients := sharedClients(b, api, 4, 0.99)
 		util, r := steady(srv, rate, time.Second, func() *loadResult {
 			return load{workers: 8, duration: 10 * time.Second}.run(clients...)
 		})
