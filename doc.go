@@ -43,9 +43,12 @@
 //
 // The suppression list lives in a [store.Store]: three methods (Lookup, Put,
 // Delete) that a team can implement over the database it already runs. The
-// default is in memory (store/memstore); store/sqlstore keeps it in
-// PostgreSQL, MySQL/MariaDB or SQLite; store/storetest checks any
-// implementation against the contract. Entries carry a reason (bounce,
+// default is in memory (store/memstore), private to one process. For a list
+// that survives restarts and is shared by every instance — the sending
+// services and the process that receives notifications — use
+// store/sqlstore, which keeps it in PostgreSQL, MySQL/MariaDB or SQLite and
+// migrates its own tables. store/storetest checks any implementation against
+// the contract. Entries carry a reason (bounce,
 // complaint, unsubscribe, …), a detail, a source and an optional expiry; an
 // entry that has expired by the Client's clock (Options.Now) no longer
 // blocks.
@@ -58,8 +61,16 @@
 //
 // A [Check] runs on every recipient before the store is asked and may veto
 // it with a reason, optionally remembering the veto as a suppression that
-// expires. Package verify provides syntax, domain, disposable-domain and
-// typo checks.
+// expires. Package verify provides syntax, domain (MX, null MX), disposable
+// domain, role, typo and third-party checks; [VerifyCheck] plugs a verify
+// chain in, maps each verdict to send, flag or block through a
+// verify.Policy, and with VerifyOptions.RememberInvalid stores invalid
+// addresses as expiring suppressions:
+//
+//	chain := verify.NewChain(verify.Typos{}, verify.Disposable{}, verify.NewDomain())
+//	client, err := sesguard.New(api, func(o *sesguard.Options) {
+//		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain)}
+//	})
 //
 // # Errors
 //

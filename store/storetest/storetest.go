@@ -54,6 +54,7 @@ var cases = []struct {
 	{"ConcurrentMixIsConsistent", testConcurrent},
 	{"BounceCounterCountsInsideWindow", testBounceWindow},
 	{"BounceCounterClearForgets", testBounceClear},
+	{"BounceCounterAlwaysCountsTheNewBounce", testBounceCountsItself},
 	{"BounceCounterIsExactUnderConcurrency", testBounceConcurrent},
 	{"DeduperClaimsOnce", testClaimOnce},
 	{"DeduperExactlyOneConcurrentClaimWins", testClaimConcurrent},
@@ -65,6 +66,7 @@ var cases = []struct {
 	{"ListerStartsAfterCursor", testListAfter},
 	{"PurgerRemovesOnlyExpired", testPurge},
 	{"PurgerRemovesExpiredClaimsAndCounts", testPurgeAbilities},
+	{"PurgerForgetsExpiredTransientBounces", testPurgeBounces},
 }
 
 // epoch is a fixed instant the cases compute times from, so that no case
@@ -440,6 +442,25 @@ func testBounceClear(t *testing.T, s store.Store) {
 	}
 }
 
+func testBounceCountsItself(t *testing.T, s store.Store) {
+	bc := bounceCounter(t, s)
+	// A zero window holds no earlier bounce, but the new one counts.
+	for i := range 2 {
+		if got := addBounce(t, bc, "zero@example.com", epoch.Add(time.Duration(i)*time.Minute), 0); got != 1 {
+			t.Errorf("bounce %d in a zero window: count %d, want 1", i+1, got)
+		}
+	}
+	// A bounce reported out of order counts itself and what came before
+	// it, not the later one already recorded.
+	addBounce(t, bc, "late@example.com", epoch.Add(2*time.Hour), 3*time.Hour)
+	if got := addBounce(t, bc, "late@example.com", epoch.Add(time.Hour), 3*time.Hour); got != 1 {
+		t.Errorf("out-of-order bounce: count %d, want 1", got)
+	}
+	if got := addBounce(t, bc, "late@example.com", epoch.Add(3*time.Hour), 3*time.Hour); got != 3 {
+		t.Errorf("bounce after both: count %d, want 3", got)
+	}
+}
+
 func testBounceConcurrent(t *testing.T, s store.Store) {
 	bc := bounceCounter(t, s)
 	const workers, each = 8, 25
@@ -761,5 +782,22 @@ func testPurgeAbilities(t *testing.T, s store.Store) {
 		if got := sum(t, c, "sent", epoch.Add(-time.Hour), epoch.Add(time.Hour)); got != 4 {
 			t.Errorf("after Purge the counts sum to %d, want 4 (the expired bucket removed, the other kept)", got)
 		}
+	}
+}
+
+func testPurgeBounces(t *testing.T, s store.Store) {
+	p := purger(t, s)
+	bc := bounceCounter(t, s)
+	addBounce(t, bc, "purged@example.com", epoch, time.Hour)
+	addBounce(t, bc, "kept@example.com", epoch.Add(90*time.Minute), time.Hour)
+	if _, err := p.Purge(bg(), epoch.Add(2*time.Hour)); err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	// A wider window would still reach both bounces had Purge kept them.
+	if got := addBounce(t, bc, "purged@example.com", epoch.Add(2*time.Hour), 10*time.Hour); got != 1 {
+		t.Errorf("a bounce expired before the purge still counts: count %d, want 1", got)
+	}
+	if got := addBounce(t, bc, "kept@example.com", epoch.Add(2*time.Hour), 10*time.Hour); got != 2 {
+		t.Errorf("a bounce not yet expired was purged: count %d, want 2", got)
 	}
 }
