@@ -26,8 +26,9 @@ import (
 // WaitN: it reserves the tokens itself, in chunks no larger than the burst,
 // on the Client's clock (Options.Now and Options.Sleep). A message with more
 // recipients than the burst goes when the bucket is full and leaves it in
-// debt, as SES's own limit does, so it never fails for its size and the
-// long-run rate still holds. Any other Limiter is given the whole n and must
+// debt — SES takes 50-recipient messages from accounts limited to 14 a
+// second, so its limit must allow as much (package sestest models it so) —
+// and it never fails for its size while the long-run rate still holds. Any other Limiter is given the whole n and must
 // accept n above whatever burst it has; redislimiter.Limiter does.
 type Limiter interface {
 	WaitN(ctx context.Context, n int) error

@@ -20,8 +20,8 @@
 // algorithm, as go-redis/redis_rate uses): the moment the bucket would be
 // full again. A request for n tokens waits until the bucket holds min(n,
 // burst) of them and then takes all n, so a message with more recipients
-// than the burst goes when the bucket is full and leaves it in debt — the
-// way SES's own limit behaves — and never fails for its size. The script
+// than the burst goes when the bucket is full and leaves it in debt, as
+// package sestest models SES's limit, and never fails for its size. The script
 // reserves the tokens and answers how long to wait; the caller sleeps that
 // long. A request whose wait would pass its context's deadline takes
 // nothing and fails at once. Time is Redis's own (the TIME command), so the
