@@ -35,6 +35,15 @@ type Client struct {
 	opts  Options
 	log   *slog.Logger
 	now   func() time.Time
+
+	// Pace, quota and reputation (guard.go).
+	sleep       func(context.Context, time.Duration) error
+	pace        *pacer
+	quota       *dailyQuota
+	account     *account
+	breaker     *breaker
+	retries     int
+	backoffBase time.Duration
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an
@@ -57,6 +66,9 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if err := c.initGuard(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
