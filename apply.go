@@ -105,12 +105,13 @@ func (c *Client) applyRecord(ctx context.Context, st *notifyState, rec Record) (
 	}
 	d.Address = addr
 	eff, sup, why := st.policy.decide(rec)
+	signal, toBreaker := reputationSignalOf(rec)
 	d.Why = why
-	switch eff {
-	case effectNone:
+	switch {
+	case eff == effectNone && !toBreaker:
 		d.Action = ActionIgnored
 		return d, nil
-	case effectClear:
+	case eff == effectClear:
 		// Clearing twice is clearing once: no dedupe needed.
 		if err := st.counter.ClearTransientBounces(ctx, addr); err != nil {
 			return d, &StoreError{Op: "clear transient bounces", Err: err}
@@ -130,7 +131,15 @@ func (c *Client) applyRecord(ctx context.Context, st *notifyState, rec Record) (
 			return d, nil
 		}
 	}
-	err = c.applyEffect(ctx, st, &d, eff, sup)
+	d.Action = ActionIgnored
+	if eff != effectNone {
+		err = c.applyEffect(ctx, st, &d, eff, sup)
+	}
+	if err == nil && toBreaker {
+		// The reputation breaker counts what AWS counts, whatever the
+		// policy made of it, once per new record.
+		err = c.observeReputation(ctx, signal, 1)
+	}
 	if err != nil && claim != "" {
 		if rerr := st.deduper.Release(ctx, claim); rerr != nil {
 			c.log.ErrorContext(ctx, "sesguard: could not release a dedupe claim; the notification's redelivery will be skipped",
@@ -138,6 +147,22 @@ func (c *Client) applyRecord(ctx context.Context, st *notifyState, rec Record) (
 		}
 	}
 	return d, err
+}
+
+// reputationSignalOf says whether rec counts against the account's
+// reputation as AWS counts it: a Permanent bounce, except one that SES did
+// not even attempt (OnAccountSuppressionList), or a complaint, except a
+// not-spam report and one about an address on the account's suppression
+// list.
+func reputationSignalOf(rec Record) (reputationSignal, bool) {
+	n := rec.Notification
+	switch {
+	case n.Bounce != nil:
+		return signalBounce, n.Bounce.Type == BouncePermanent && n.Bounce.SubType != "OnAccountSuppressionList"
+	case n.Complaint != nil:
+		return signalComplaint, n.Complaint.FeedbackType != "not-spam" && n.Complaint.SubType != "OnAccountSuppressionList"
+	}
+	return 0, false
 }
 
 // applyEffect counts or suppresses for d.
@@ -219,7 +244,9 @@ func source(n *Notification) string {
 
 // observe is the one place every decision passes, after the store was
 // written: it logs the decision and calls the policy's OnDecision hook.
-// Whatever else must learn of applied outcomes is fed from here.
+// The reputation breaker is fed earlier, in applyRecord, because a failed
+// breaker write must release the record's claim, as a failed store write
+// does.
 func (c *Client) observe(ctx context.Context, d Decision) {
 	// Suppressions and counts are news; deliveries, ignored events and
 	// duplicates are the bulk of the traffic.

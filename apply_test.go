@@ -410,3 +410,47 @@ func TestApplyHooksAndIgnored(t *testing.T) {
 		t.Fatalf("hook saw %+v", got)
 	}
 }
+
+// TestApplyFeedsTheBreaker checks what the reputation breaker learns from
+// notifications: what AWS counts, once per new record.
+func TestApplyFeedsTheBreaker(t *testing.T) {
+	clk := newTestClock()
+	c := newNotifyClient(t, func(o *Options) { o.Now = clk.Now })
+	hard := parseOne(t, bounceJSON("f1", "Permanent", "General", "5.1.1", "a@example.com", "b@example.com"))
+	steps := []struct {
+		name                string
+		n                   *Notification
+		bounced, complained int64
+	}{
+		{"permanent bounce of two recipients", hard, 2, 0},
+		{"the same again", hard, 2, 0},
+		{"a bounce SES did not attempt", parseOne(t, bounceJSON("f2", "Permanent", "OnAccountSuppressionList", "", "c@example.com")), 2, 0},
+		{"a transient bounce", parseOne(t, bounceJSON("f3", "Transient", "General", "4.0.0", "d@example.com")), 2, 0},
+		{"a complaint", parseOne(t, complaintJSON("c1", "abuse", "e@example.com")), 2, 1},
+		{"a not-spam report", parseOne(t, complaintJSON("c2", "not-spam", "f@example.com")), 2, 1},
+	}
+	for _, s := range steps {
+		apply(t, c, s.n)
+		if st := c.Breaker(); st.Bounced != s.bounced || st.Complained != s.complained {
+			t.Fatalf("after %s: breaker counts %d bounced, %d complained; want %d, %d", s.name, st.Bounced, st.Complained, s.bounced, s.complained)
+		}
+	}
+}
+
+// TestApplyBreakerCountsWhatThePolicyIgnores: a policy that does not
+// suppress a complaint still reports it to the breaker, since AWS counts
+// it.
+func TestApplyBreakerCountsWhatThePolicyIgnores(t *testing.T) {
+	c := newNotifyClient(t, func(o *Options) {
+		o.Policy.SuppressComplaint = func(*Complaint) bool { return false }
+	})
+	n := parseOne(t, complaintJSON("c1", "abuse", "e@example.com"))
+	for range 2 {
+		if ds := apply(t, c, n); ds[0].Action == ActionSuppressed {
+			t.Fatalf("suppressed: %+v", ds[0])
+		}
+	}
+	if st := c.Breaker(); st.Complained != 1 {
+		t.Fatalf("breaker counted %d complaints, want 1", st.Complained)
+	}
+}

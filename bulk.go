@@ -23,6 +23,9 @@ const BulkStatusSuppressed types.BulkEmailStatus = "SUPPRESSED"
 // [SkippedRecipients] on the output's ResultMetadata lists every skipped
 // recipient.
 //
+// The breaker, the 24-hour quota, the limiter and throttle retries apply
+// as for Send, to the recipients of every entry sent together.
+//
 // When no entry is left to send, SES is not called, and SendBulkEmail returns
 // the output with every result together with a *SuppressedError.
 func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
@@ -43,6 +46,7 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 	results := make([]types.BulkEmailEntryResult, len(in.BulkEmailEntries))
 	send := make([]types.BulkEmailEntry, 0, len(in.BulkEmailEntries))
 	sentFrom := make([]int, 0, len(in.BulkEmailEntries)) // index in in of each entry sent
+	keptSent := make([]int, 0, len(in.BulkEmailEntries)) // its recipients
 	var allSkipped []Skipped
 	for i, e := range in.BulkEmailEntries {
 		skipped, kept := c.skippedOf(per[i], refused)
@@ -59,13 +63,10 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		}
 		send = append(send, e)
 		sentFrom = append(sentFrom, i)
+		keptSent = append(keptSent, kept)
 	}
 	if len(allSkipped) == 0 {
-		out, err := c.api.SendBulkEmail(ctx, in, optFns...)
-		if err != nil {
-			return nil, fmt.Errorf("sesguard: %w", err)
-		}
-		return out, nil
+		return c.sendBulk(ctx, in, keptSent, optFns)
 	}
 
 	c.reportSkips(ctx, allSkipped)
@@ -74,9 +75,9 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 	}
 	cp := *in
 	cp.BulkEmailEntries = send
-	out, err := c.api.SendBulkEmail(ctx, &cp, optFns...)
+	out, err := c.sendBulk(ctx, &cp, keptSent, optFns)
 	if err != nil {
-		return nil, fmt.Errorf("sesguard: %w", err)
+		return nil, err
 	}
 	// SES answers one result per entry sent, in the order sent.
 	for j, r := range out.BulkEmailEntryResults {
@@ -86,5 +87,26 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 	}
 	out.BulkEmailEntryResults = results
 	out.ResultMetadata.Set(skippedKey{}, allSkipped)
+	return out, nil
+}
+
+// sendBulk sends in, whose entries have kept recipients each, through
+// deliver.
+func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
+	n := 0
+	for _, k := range kept {
+		n += k
+	}
+	var out *sesv2.SendBulkEmailOutput
+	err := c.deliver(ctx, n, func(ctx context.Context) (int, error) {
+		var err error
+		if out, err = c.api.SendBulkEmail(ctx, in, withoutThrottleRetries(optFns)...); err != nil {
+			return 0, err
+		}
+		return c.bulkSent(out, kept), nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return out, nil
 }

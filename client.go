@@ -36,6 +36,15 @@ type Client struct {
 	log   *slog.Logger
 	now   func() time.Time
 
+	// Pace, quota and reputation (guard.go).
+	sleep       func(context.Context, time.Duration) error
+	pace        *pacer
+	quota       *dailyQuota
+	account     *account
+	breaker     *breaker
+	retries     int
+	backoffBase time.Duration
+
 	notify notifyState // applying notifications: see apply.go
 }
 
@@ -59,6 +68,9 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if err := c.initGuard(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

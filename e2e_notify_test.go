@@ -187,3 +187,48 @@ func TestEndToEndRawDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndBreaker sends 20 recipients, one of which hard-bounces: the
+// bounce reaches the breaker through the SNS handler, 5% is over its 4%
+// threshold, and sending stops.
+func TestEndToEndBreaker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := sestest.RunT(t, func(o *sestest.Options) { o.Account.MaxSendRate = 1000 })
+	clk := newClock()
+	client, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {
+		o.Now = clk.Now
+		o.Breaker.MinVolume = 20
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(client.SNSHandler(func(o *sesguard.HandlerOptions) { o.HTTPClient = srv.SNSHTTPClient() }))
+	defer web.Close()
+	sub, err := srv.Subscribe(web.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.WaitConfirmed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 19 {
+		if _, err := client.Send(ctx, simple(fmt.Sprintf("success+%d@simulator.amazonses.com", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.Send(ctx, simple("bounce@simulator.amazonses.com")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Wait(ctx, len(srv.Notifications())); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Second) // the next refresh counts the 20 recipients sent
+	_, err = client.Send(ctx, simple("success@simulator.amazonses.com"))
+	if !errors.Is(err, sesguard.ErrBreakerOpen) {
+		t.Fatalf("send after a 5%% bounce rate: %v, want ErrBreakerOpen", err)
+	}
+	if st := client.Breaker(); st.Bounced != 1 || st.Sent != 20 {
+		t.Fatalf("breaker saw %d sent, %d bounced; want 20, 1", st.Sent, st.Bounced)
+	}
+}

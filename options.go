@@ -51,4 +51,57 @@ type Options struct {
 	// Now is the Client's clock, used to judge expiry and to stamp records.
 	// nil: time.Now.
 	Now func() time.Time
+
+	// Pace, quota and reputation: see [Limiter], [QuotaExceededError] and
+	// [BreakerOptions]. Without SendRate, AccountQuota or Limiter, sends are
+	// not paced.
+
+	// Limiter paces sends, one token per recipient. nil: a *rate.Limiter
+	// at SendRate (or the account's rate), when either is set.
+	Limiter Limiter
+
+	// SendRate is the most recipients per second the Client sends to. With
+	// AccountQuota it caps the account's rate, and applies alone until the
+	// account is read. 0: no limit of its own.
+	SendRate float64
+
+	// DailyQuota is the most recipients per rolling 24 hours; a send that
+	// would pass it fails fast with a *QuotaExceededError. With
+	// AccountQuota it caps the account's Max24HourSend (to keep part of it
+	// for other senders). 0: no limit of its own.
+	DailyQuota int64
+
+	// AccountQuota makes the Client read its rate and 24-hour quota from
+	// SES with GetAccount (SendQuota: MaxSendRate, Max24HourSend, where -1
+	// is unlimited, and SentLast24Hours), at New and every AccountRefresh
+	// in the background, never per send; Close stops it. The first sends
+	// wait for the first read. The rate is applied to the Limiter when it
+	// is a [RateSetter].
+	AccountQuota bool
+
+	// AccountRefresh is how often AccountQuota reads the account. 0: one
+	// minute.
+	AccountRefresh time.Duration
+
+	// SafetyFactor scales the account's MaxSendRate, to leave room for
+	// clock and network differences. 0: 0.95.
+	SafetyFactor float64
+
+	// ThrottleRetries is how many times a send that SES throttled
+	// (TooManyRequestsException) is retried, within its context. 0: 8;
+	// negative: none.
+	ThrottleRetries int
+
+	// ThrottleBackoff is the first wait before retrying a throttled send;
+	// it doubles with each retry up to 5 seconds, jittered. 0: 100ms.
+	ThrottleBackoff time.Duration
+
+	// Breaker configures the reputation breaker, on by default.
+	Breaker BreakerOptions
+
+	// Sleep waits for d, or until ctx is done and then returns ctx.Err().
+	// The Client waits with it for the limiter, between throttle retries
+	// and between account refreshes, so that a test that sets Now and Sleep
+	// together runs on its own clock. nil: a timer on the wall clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }

@@ -21,6 +21,10 @@ import (
 //     from Options.OnSkip. If none remain, or Options.AllOrNothing is set,
 //     nothing is sent and the error is a *SuppressedError (errors.Is
 //     ErrSuppressed) that says why for each address.
+//  4. The reputation breaker and the 24-hour quota may refuse the send
+//     without calling SES (*BreakerOpenError, *QuotaExceededError); the
+//     limiter takes one token per remaining recipient; SES is called, and
+//     a send it throttles is retried, slowed (see Options.ThrottleRetries).
 //
 // in is never modified: when recipients are removed, SES receives a copy
 // whose Destination lists those that remain (for a raw message, their
@@ -55,9 +59,14 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		cp.Destination = destinationOf(rs, c.keeper(refused))
 		in = &cp
 	}
-	out, err := c.api.SendEmail(ctx, in, optFns...)
+	var out *sesv2.SendEmailOutput
+	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {
+		var err error
+		out, err = c.api.SendEmail(ctx, in, withoutThrottleRetries(optFns)...)
+		return kept, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sesguard: %w", err)
+		return nil, err
 	}
 	if len(skipped) > 0 && out != nil {
 		out.ResultMetadata.Set(skippedKey{}, skipped)

@@ -116,6 +116,8 @@ type Server struct {
 	log      *slog.Logger
 	listener net.Listener
 	http     *http.Server
+	connMu   sync.Mutex
+	newConns map[net.Conn]struct{} // connections in http.StateNew
 	url      string
 	signer   *signer
 	ids      idSource
@@ -181,6 +183,7 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		ConnState:         s.trackConn,
 	}
 	s.workers.Add(1)
 	go func() {
@@ -214,10 +217,35 @@ func (s *Server) Close() {
 	close(s.done)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	s.closeUnusedConns()
 	if err := s.http.Shutdown(ctx); err != nil {
 		_ = s.http.Close()
 	}
 	s.workers.Wait()
+}
+
+// trackConn remembers the connections that have not sent a request yet.
+// http.Server.Shutdown waits five seconds before it counts such a connection
+// as idle, so Close closes them itself.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if state == http.StateNew {
+		if s.newConns == nil {
+			s.newConns = make(map[net.Conn]struct{})
+		}
+		s.newConns[c] = struct{}{}
+	} else {
+		delete(s.newConns, c)
+	}
+}
+
+func (s *Server) closeUnusedConns() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.newConns {
+		_ = c.Close()
+	}
 }
 
 // URL is the server's base URL, "http://127.0.0.1:<port>": the BaseEndpoint

@@ -43,8 +43,10 @@ type Store struct {
 }
 
 type shard struct {
-	mu sync.RWMutex
-	m  map[string]store.Suppression
+	mu     sync.RWMutex
+	m      map[string]store.Suppression
+	filter []uint64 // see filter.go
+	stale  int      // addresses removed since the filter was built
 }
 
 type bounceRecord struct{ at, expires time.Time }
@@ -77,9 +79,9 @@ func New() *Store {
 	return s
 }
 
-func (s *Store) shard(addr string) *shard {
-	return &s.shards[maphash.String(s.seed, addr)%numShards]
-}
+func (s *Store) hash(addr string) uint64 { return maphash.String(s.seed, addr) }
+
+func (s *Store) shard(h uint64) *shard { return &s.shards[h%numShards] }
 
 // Lookup returns the suppressions stored for addrs, keyed by address. It
 // returns a nil map when none is stored.
@@ -88,14 +90,19 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) (map[string]store.Su
 		return nil, err
 	}
 	var found map[string]store.Suppression
-	for _, a := range addrs {
-		sh := s.shard(a)
+	for i, a := range addrs {
+		h := s.hash(a)
+		sh := s.shard(h)
 		sh.mu.RLock()
-		sup, ok := sh.m[a]
+		var sup store.Suppression
+		ok := sh.mayContain(h)
+		if ok {
+			sup, ok = sh.m[a]
+		}
 		sh.mu.RUnlock()
 		if ok {
 			if found == nil {
-				found = make(map[string]store.Suppression, len(addrs))
+				found = make(map[string]store.Suppression, len(addrs)-i)
 			}
 			found[a] = sup
 		}
@@ -111,10 +118,14 @@ func (s *Store) Put(ctx context.Context, sup store.Suppression) error {
 	if sup.Address == "" {
 		return fmt.Errorf("memstore: put: empty address: %w", store.ErrInvalid)
 	}
-	sh := s.shard(sup.Address)
+	h := s.hash(sup.Address)
+	sh := s.shard(h)
 	sh.mu.Lock()
 	_, existed := sh.m[sup.Address]
 	sh.m[sup.Address] = sup
+	if !existed {
+		sh.filterAdd(h, s)
+	}
 	sh.mu.Unlock()
 	if !existed {
 		s.keysChanged.Store(true)
@@ -127,10 +138,13 @@ func (s *Store) Delete(ctx context.Context, addr string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := s.shard(addr)
+	sh := s.shard(s.hash(addr))
 	sh.mu.Lock()
 	_, existed := sh.m[addr]
-	delete(sh.m, addr)
+	if existed {
+		delete(sh.m, addr)
+		sh.filterRemoved(1, s)
+	}
 	sh.mu.Unlock()
 	if existed {
 		s.keysChanged.Store(true)
@@ -181,7 +195,7 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]store.Supp
 	// walking until the page is full or the index ends.
 	for ; i < len(s.sorted) && len(page) < limit; i++ {
 		a := s.sorted[i]
-		sh := s.shard(a)
+		sh := s.shard(s.hash(a))
 		sh.mu.RLock()
 		sup, ok := sh.m[a]
 		sh.mu.RUnlock()
@@ -304,13 +318,18 @@ func (s *Store) Purge(ctx context.Context, t time.Time) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
+		n := 0
 		for a, sup := range sh.m {
 			if sup.Expired(t) {
 				delete(sh.m, a)
-				removed++
+				n++
 			}
 		}
+		if n > 0 {
+			sh.filterRemoved(n, s)
+		}
 		sh.mu.Unlock()
+		removed += n
 	}
 	if removed > 0 {
 		s.keysChanged.Store(true)
