@@ -143,3 +143,23 @@ func BenchmarkLookup(b *testing.B) {
 		writers.Wait()
 	})
 }
+
+// BenchmarkMemoryLatency is the machine's floor for a lookup that misses
+// every cache: a chain of dependent reads at random over 128 MB. It puts
+// the per-address figures of BenchmarkLookup in context.
+func BenchmarkMemoryLatency(b *testing.B) {
+	const n = 1 << 24
+	next := make([]uint32, n)
+	for i := range next {
+		next[i] = uint32((uint64(i)*2654435761 + 1) % n)
+	}
+	x := uint32(1)
+	for b.Loop() {
+		x = next[x]
+	}
+	sink = x
+}
+
+// sink keeps BenchmarkMemoryLatency's chain of reads from being optimised
+// away.
+var sink uint32
