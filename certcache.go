@@ -79,6 +79,11 @@ func (c *certCache) publicKey(ctx context.Context, url string) (*rsa.PublicKey, 
 	}
 
 	c.mu.Lock()
+	// A fetch may have finished since the look-up above.
+	if e := c.entries[url]; e != nil && c.now().Before(e.expires) {
+		c.mu.Unlock()
+		return e.key, nil
+	}
 	call := c.inflight[url]
 	if call == nil {
 		call = &certCall{done: make(chan struct{})}
