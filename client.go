@@ -44,6 +44,8 @@ type Client struct {
 	breaker     *breaker
 	retries     int
 	backoffBase time.Duration
+
+	notify notifyState // applying notifications: see apply.go
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an

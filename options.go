@@ -40,6 +40,11 @@ type Options struct {
 	// skipped recipients. It must not block for long.
 	OnSkip func(ctx context.Context, skipped []Skipped)
 
+	// Policy decides what SES notifications applied with Client.Apply or
+	// the SNS handler do to the suppression list. The zero value is the
+	// default policy; see Policy.
+	Policy Policy
+
 	// Logger receives the Client's logs. nil: logs are discarded.
 	Logger *slog.Logger
 

@@ -1,0 +1,205 @@
+// Package sqsconsumer applies SES notifications that arrive in an Amazon
+// SQS queue, the usual alternative to an HTTP endpoint for an SNS topic.
+//
+// A [Consumer] long-polls the queue, applies each message's notifications
+// with [sesguard.Client.Apply] (a few messages at a time, never more than
+// Options.Concurrency), and deletes a message only after everything in it
+// was applied. A message that cannot be parsed, verified or applied is left
+// in the queue: SQS makes it visible again after its visibility timeout,
+// and a redrive policy moves it to a dead-letter queue after a few tries,
+// so nothing is lost. Applying is idempotent, so a message redelivered
+// after a lost delete changes nothing.
+//
+// Messages may be SNS envelopes (raw message delivery off, the default) or
+// bare SES JSON (raw message delivery on). SQS only accepts messages its
+// access policy allows, so the SNS signature is not checked unless
+// Options.Verifier is set.
+//
+// This package lives apart from sesguard so that programs that do not
+// use SQS do not compile the SQS client.
+package sqsconsumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sesguard/sesguard"
+)
+
+// API is the part of *sqs.Client that a Consumer calls.
+type API interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+}
+
+var _ API = (*sqs.Client)(nil)
+
+// Applier applies one notification; *sesguard.Client is one.
+type Applier interface {
+	Apply(ctx context.Context, n *sesguard.Notification) ([]sesguard.Decision, error)
+}
+
+var _ Applier = (*sesguard.Client)(nil)
+
+// Options configures a Consumer. QueueURL is required; every other zero
+// value is a documented default.
+type Options struct {
+	// QueueURL is the queue to consume.
+	QueueURL string
+
+	// Concurrency is the most messages applied at once. Zero: 4.
+	Concurrency int
+
+	// MaxMessages is the most messages asked for per receive, at most 10.
+	// Zero: 10.
+	MaxMessages int
+
+	// WaitTime is the long-polling wait of one receive, at most 20
+	// seconds. Zero: 20 seconds.
+	WaitTime time.Duration
+
+	// VisibilityTimeout, when positive, overrides the queue's visibility
+	// timeout for received messages: how long a message that was not
+	// deleted stays hidden before it is delivered again.
+	VisibilityTimeout time.Duration
+
+	// RetryDelay is how long to wait after a failed receive before the
+	// next. Zero: 1 second.
+	RetryDelay time.Duration
+
+	// Verifier, if set, checks the SNS signature of every enveloped
+	// message; one that fails is left in the queue. nil: not checked.
+	Verifier *sesguard.Verifier
+
+	// Logger receives the Consumer's logs. nil: logs are discarded.
+	Logger *slog.Logger
+}
+
+// Consumer applies the SES notifications in an SQS queue. Create one with
+// [New] and call [Consumer.Run].
+type Consumer struct {
+	api     API
+	applier Applier
+	opts    Options
+	log     *slog.Logger
+}
+
+// New returns a Consumer that receives from api and applies with applier.
+func New(api API, applier Applier, optFns ...func(*Options)) (*Consumer, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	switch {
+	case api == nil || applier == nil:
+		return nil, errors.New("sqsconsumer: New: nil API or Applier")
+	case o.QueueURL == "":
+		return nil, errors.New("sqsconsumer: New: Options.QueueURL is required")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.MaxMessages <= 0 || o.MaxMessages > 10 {
+		o.MaxMessages = 10
+	}
+	if o.WaitTime <= 0 || o.WaitTime > 20*time.Second {
+		o.WaitTime = 20 * time.Second
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Consumer{api: api, applier: applier, opts: o, log: log}, nil
+}
+
+// Run receives and applies messages until ctx is done. Then it stops
+// receiving, lets the messages it holds finish (their applies and deletes
+// run to completion, detached from ctx), and returns nil. A failed receive
+// is logged and retried after Options.RetryDelay.
+func (c *Consumer) Run(ctx context.Context) error {
+	slots := make(chan struct{}, c.opts.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	work := context.WithoutCancel(ctx)
+	for ctx.Err() == nil {
+		in := &sqs.ReceiveMessageInput{
+			QueueUrl:                    &c.opts.QueueURL,
+			MaxNumberOfMessages:         int32(c.opts.MaxMessages),
+			WaitTimeSeconds:             int32(c.opts.WaitTime / time.Second),
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+		}
+		if c.opts.VisibilityTimeout > 0 {
+			in.VisibilityTimeout = int32(max(c.opts.VisibilityTimeout/time.Second, 1))
+		}
+		out, err := c.api.ReceiveMessage(ctx, in)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.ErrorContext(ctx, "sqsconsumer: receive failed", "queue", c.opts.QueueURL, "error", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(c.opts.RetryDelay):
+			}
+			continue
+		}
+		for _, m := range out.Messages {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				c.handle(work, m)
+			})
+		}
+	}
+	return nil
+}
+
+// handle applies one message and deletes it when everything in it was
+// applied.
+func (c *Consumer) handle(ctx context.Context, m types.Message) {
+	id := deref(m.MessageId)
+	if err := c.applyBody(ctx, deref(m.Body)); err != nil {
+		c.log.ErrorContext(ctx, "sqsconsumer: message left in the queue for redelivery",
+			"message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "error", err)
+		return
+	}
+	_, err := c.api.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &c.opts.QueueURL, ReceiptHandle: m.ReceiptHandle})
+	if err != nil {
+		c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; its redelivery will be a no-op", "message_id", id, "error", err)
+	}
+}
+
+func (c *Consumer) applyBody(ctx context.Context, body string) error {
+	ns, err := sesguard.Parse([]byte(body))
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if c.opts.Verifier != nil && n.SNS != nil {
+			if err := c.opts.Verifier.Verify(ctx, n.SNS); err != nil {
+				return err
+			}
+		}
+		if _, err := c.applier.Apply(ctx, n); err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
