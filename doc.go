@@ -57,7 +57,68 @@
 // address, [Client.Unsuppress] lifts it, and [Client.Suppressed] says whether
 // and why an address is blocked.
 //
-// # Checks
+// # Notifications
+//
+// The list fills itself from what SES reports. Point an SES identity's
+// feedback notifications, or a configuration set's event destination, at
+// an SNS topic, and deliver that topic to sesguard in one of three ways:
+//
+//   - An HTTPS subscription: serve [Client.SNSHandler]. It verifies every
+//     message's SNS signature (SignatureVersion 1 and 2, certificates only
+//     from https://sns.<region>.amazonaws.com), confirms the subscription
+//     only after that check, and answers 200 only once the store was
+//     written, so SNS retries whatever was not recorded. Set
+//     VerifierOptions.TopicARNs so that no other topic can post to it.
+//   - An SQS queue: package sqsconsumer polls it and deletes a message only
+//     after it was applied.
+//   - A Lambda function: pass the event to [Parse], then each notification
+//     to [Client.Apply].
+//
+// [Parse] accepts all of these shapes — SNS envelopes, raw message delivery,
+// Lambda SNS and SQS events — in both SES formats (identity notifications,
+// "notificationType", and configuration-set events, "eventType"), and yields
+// one [Record] per affected recipient. [Verifier] checks signatures on its
+// own, for transports of your own.
+//
+// The [Policy] decides, and every number in it is an option:
+//
+//	Permanent bounce (any subtype)              suppress, no expiry
+//	Transient or Undetermined bounce            count; the 3rd in 14 days suppresses for 30 days
+//	Complaint, except feedback type not-spam    suppress, no expiry
+//	Delivery                                    clear the transient count (never lift a suppression)
+//	Subscription: unsubscribed from all         suppress as unsubscribed
+//	Send, Reject, DeliveryDelay, Open, Click…   nothing
+//
+// Applying a notification twice changes nothing: each record is claimed by
+// its SES feedback id (or SNS message id) before it is applied. With a store
+// that implements store.Deduper and store.BounceCounter (memstore and
+// sqlstore do), dedupe and transient counting hold across processes; other
+// stores get in-process stand-ins. Policy.OnDecision hears every decision.
+//
+// # Rate limiting and quotas
+//
+// SES counts every recipient against a per-second rate and a rolling
+// 24-hour quota. With Options.AccountQuota the Client reads both from
+// GetAccount (at New, then every minute in the background — call
+// [Client.Close] to stop it), paces sends through a [Limiter] at the
+// account's rate, one token per recipient, and refuses a send that would
+// pass the daily quota with a [*QuotaExceededError] that says when capacity
+// returns, without calling SES. Options.SendRate and Options.DailyQuota set
+// or cap them by hand. A send SES throttles is retried, within its context,
+// after slowing the limiter. A *rate.Limiter satisfies Limiter; several
+// processes share one rate through package redislimiter.
+//
+// The reputation breaker watches the share of recipients that bounce or
+// complain. When, over at least 200 recipients, bounces reach 4% or
+// complaints 0.08% (below the 5% and 0.1% at which AWS reviews an account),
+// or when SES reports the account paused, sends fail with a
+// [*BreakerOpenError] until a trial after the cool-down succeeds or an
+// operator calls [Client.ResetBreaker]. Mail marked with [Critical], such as
+// password resets, may pass an open breaker (BreakerOptions.AllowCritical).
+// With a store that implements store.Counter the counts are shared, so the
+// process that receives notifications and those that send agree.
+//
+// # Verification
 //
 // A [Check] runs on every recipient before the store is asked and may veto
 // it with a reason, optionally remembering the veto as a suppression that
@@ -72,12 +133,23 @@
 //		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain)}
 //	})
 //
+// # Testing
+//
+// Package sestest runs SES v2 and its SNS notifications in process: the real
+// SDK client talks to it over loopback, its mailbox simulator bounces and
+// complains like AWS's, and it posts signed notifications to a webhook or a
+// channel. It is what sesguard's own tests and the quickstart
+// (go run ./examples/quickstart) run on, and it works in any program's
+// tests.
+//
 // # Errors
 //
 // Errors that callers branch on are sentinels: [ErrSuppressed],
 // [ErrStoreUnavailable], [ErrCheckFailed], [ErrInvalidMessage],
+// [ErrQuotaExceeded], [ErrBreakerOpen], [ErrMalformed], [ErrSignature],
 // [ErrNoDefault]. Errors that carry detail are types that match them with
-// errors.Is: [*SuppressedError], [*StoreError], [*CheckError]. When the
+// errors.Is: [*SuppressedError], [*StoreError], [*CheckError],
+// [*QuotaExceededError], [*BreakerOpenError]. When the
 // store or a check cannot answer, the send fails — SES is not called —
 // unless Options.FailOpen is set, in which case the failure is logged and the
 // message is sent unchecked. Errors from SES are returned wrapped, so the

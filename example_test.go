@@ -13,6 +13,7 @@ import (
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
+	"github.com/sesguard/sesguard/verify"
 )
 
 func Example() {
@@ -156,4 +157,43 @@ func ExampleSetDefault() {
 	}
 	fmt.Println(*out.MessageId == ses.Messages()[0].MessageID)
 	// Output: true
+}
+
+func ExampleVerifyCheck() {
+	ses, _ := sestest.NewServer()
+	defer ses.Close()
+	ctx := context.Background()
+
+	// Syntax, a typo check and the disposable-domain list; no DNS here.
+	// Invalid addresses are blocked by default; this sender also blocks
+	// risky ones (likely typos, disposable domains) instead of flagging them.
+	chain := verify.NewChain(verify.Typos{}, verify.Disposable{})
+	client, _ := sesguard.New(ses.Client(), func(o *sesguard.Options) {
+		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain, func(vo *sesguard.VerifyOptions) {
+			vo.Policy = verify.Policy{Risky: verify.ActionBlock}
+		})}
+	})
+
+	out, err := client.Send(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String("app@example.com"),
+		Destination: &types.Destination{ToAddresses: []string{
+			"alice@example.com", "carol@gmial.com", "temp@mailinator.com", "bob@localhost",
+		}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String("Confirm your address")},
+			Body:    &types.Body{Text: &types.Content{Data: aws.String("…")}},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("sent to", ses.Messages()[0].Recipients)
+	for _, s := range sesguard.SkippedRecipients(out.ResultMetadata) {
+		fmt.Printf("refused %s: %s\n", s.Recipient, s.Detail)
+	}
+	// Output:
+	// sent to [alice@example.com]
+	// refused carol@gmial.com: typo: gmial.com looks like a typo of gmail.com; did you mean carol@gmail.com?
+	// refused temp@mailinator.com: disposable: mailinator.com is a disposable mailbox provider
+	// refused bob@localhost: localhost: localhost is not reachable from SES (RFC 6761)
 }
