@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
@@ -23,7 +24,7 @@ import (
 // and logger heard.
 type breakerRun struct {
 	t     *testing.T
-	fake  *fakeSES
+	ses   *sestest.Server
 	clk   *clock
 	c     *sesguard.Client
 	logs  bytes.Buffer
@@ -34,8 +35,8 @@ type breakerRun struct {
 func newBreakerRun(t *testing.T, clk *clock, optFns ...func(*sesguard.Options)) *breakerRun {
 	t.Helper()
 	r := &breakerRun{t: t, clk: clk}
-	fake, api := newFakeSES(t)
-	r.fake = fake
+	ses, api := newSES(t, onSESClock(clk))
+	r.ses = ses
 	opts := append([]func(*sesguard.Options){
 		onClock(clk, &sleeper{clk: clk}),
 		func(o *sesguard.Options) {
@@ -140,7 +141,7 @@ func TestBreakerOpensAtTheThresholdAfterTheMinimumVolume(t *testing.T) {
 			if !open.RetryAt.Equal(r.clk.Now().Add(time.Hour)) {
 				t.Errorf("RetryAt %v, want an hour from now", open.RetryAt)
 			}
-			if n := len(r.fake.sent()); n != 200 {
+			if n := len(r.ses.Messages()); n != 200 {
 				t.Errorf("SES received %d messages, want 200", n)
 			}
 			if got := r.changes(); len(got) != 1 || got[0] != "closed>open ("+tt.cause+")" {
@@ -303,7 +304,11 @@ func TestBreakerWhoseCountsFailNeverFailsASend(t *testing.T) {
 	}
 }
 
-// bulkStatusAPI answers every bulk entry with one status.
+// bulkStatusAPI answers every bulk entry with one status. It is a fake, not
+// sestest, because sesguard must handle entries whose status is
+// ACCOUNT_SENDING_PAUSED or ACCOUNT_SUSPENDED, and the emulator never
+// answers them: it fails the whole SendBulkEmail call of a paused or
+// suspended account, and its fault hook answers only errors.
 type bulkStatusAPI struct {
 	funcAPI
 	status types.BulkEmailStatus
