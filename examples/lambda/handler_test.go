@@ -102,7 +102,7 @@ func (f *failing) Put(ctx context.Context, s store.Suppression) error {
 }
 
 // newHandler returns a handler over a new SQLite store, and the store.
-func newHandler(t *testing.T) (*handler, *failing) {
+func newHandler(t testing.TB) (*handler, *failing) {
 	t.Helper()
 	st, db, err := openStore(context.Background(), "file:"+filepath.Join(t.TempDir(), "s.db"), "")
 	if err != nil {

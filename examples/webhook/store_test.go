@@ -26,7 +26,7 @@ var backends = []backend{
 // storeConfig returns cfg set to keep its store in be, in tables of their
 // own that are dropped when t ends, or skips t when be is a server whose
 // DSN is not set.
-func (be backend) storeConfig(t *testing.T, cfg config) config {
+func (be backend) storeConfig(t testing.TB, cfg config) config {
 	t.Helper()
 	if be.env == "" {
 		cfg.sqlite = filepath.Join(t.TempDir(), "sesguard.db")
@@ -44,7 +44,7 @@ func (be backend) storeConfig(t *testing.T, cfg config) config {
 }
 
 // dropTables drops the tables whose names begin with prefix.
-func dropTables(t *testing.T, dsn, prefix string) {
+func dropTables(t testing.TB, dsn, prefix string) {
 	ctx := context.Background()
 	_, db, err := openStore(ctx, dsn, "", prefix)
 	if err != nil {
