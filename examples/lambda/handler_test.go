@@ -104,7 +104,7 @@ func (f *failing) Put(ctx context.Context, s store.Suppression) error {
 // newHandler returns a handler over a new SQLite store, and the store.
 func newHandler(t testing.TB) (*handler, *failing) {
 	t.Helper()
-	st, db, err := openStore(context.Background(), "file:"+filepath.Join(t.TempDir(), "s.db"), "")
+	st, db, err := openStore(context.Background(), "file:"+filepath.Join(t.TempDir(), "s.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)", "")
 	if err != nil {
 		t.Fatal(err)
 	}
