@@ -17,7 +17,8 @@
 //
 // Its environment:
 //
-//	SESGUARD_DSN           the store: postgres://... or a MySQL DSN (user:pass@tcp(host:3306)/db)
+//	SESGUARD_DSN           the store: postgres://... or a MySQL DSN (user:pass@tcp(host:3306)/db);
+//	                       a file: URI selects SQLite, for local runs only
 //	SESGUARD_TRIGGER       sns (the default) or sqs
 //	SESGUARD_TABLE_PREFIX  prefix of the store's table names (default sesguard_)
 //
