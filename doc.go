@@ -74,6 +74,10 @@
 //   - A Lambda function: pass the event to [Parse], then each notification
 //     to [Client.Apply].
 //
+// Runnable programs for each shape are in the repository's examples
+// directory: examples/webhook, examples/sqs and examples/lambda, and
+// examples/customstore for a store of one's own.
+//
 // [Parse] accepts all of these shapes — SNS envelopes, raw message delivery,
 // Lambda SNS and SQS events — in both SES formats (identity notifications,
 // "notificationType", and configuration-set events, "eventType"), and yields
