@@ -2,17 +2,12 @@ package sesguard_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
@@ -20,65 +15,35 @@ import (
 	"github.com/sesguard/sesguard/sestest"
 )
 
-// accountSES answers GetAccount with a SendQuota the test sets and
-// SendEmail with success or the error the test sets, over HTTP to the real
-// SDK client, and counts both.
-type accountSES struct {
-	srv *httptest.Server
-
-	mu          sync.Mutex
-	quota       [3]float64 // MaxSendRate, Max24HourSend, SentLast24Hours
-	failAccount bool
-	sendErr     string // a TooManyRequestsException message for SendEmail
-	throttles   int    // how many SendEmail calls get it; negative: all
-	gets, sends int
-}
-
-func newAccountSES(t *testing.T, rate, daily, sent float64) (*accountSES, *sesv2.Client) {
+// accountSES starts the emulator on clk with an account of the given
+// MaxSendRate and Max24HourSend, and hooks it to count the calls.
+func accountSES(t *testing.T, clk *clock, rate, daily float64) (*sestest.Server, *sesv2.Client, *sesHook) {
 	t.Helper()
-	a := &accountSES{quota: [3]float64{rate, daily, sent}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v2/email/account", func(w http.ResponseWriter, _ *http.Request) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		a.gets++
-		if a.failAccount {
-			sesError(w, http.StatusBadRequest, "BadRequestException", "no")
-			return
-		}
-		fmt.Fprintf(w, `{"SendQuota":{"MaxSendRate":%v,"Max24HourSend":%v,"SentLast24Hours":%v},"SendingEnabled":true}`, a.quota[0], a.quota[1], a.quota[2])
+	ses, api := newSES(t, onSESClock(clk), func(o *sestest.Options) {
+		o.Account.MaxSendRate, o.Account.Max24HourSend = rate, daily
 	})
-	mux.HandleFunc("POST /v2/email/outbound-emails", func(w http.ResponseWriter, _ *http.Request) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		a.sends++
-		if a.throttles != 0 {
-			a.throttles--
-			sesError(w, http.StatusTooManyRequests, "TooManyRequestsException", a.sendErr)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": fmt.Sprint(a.sends)})
-	})
-	a.srv = httptest.NewServer(mux)
-	t.Cleanup(a.srv.Close)
-	return a, sesv2.New(sesv2.Options{
-		BaseEndpoint:     aws.String(a.srv.URL),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	return ses, api, hook(ses)
 }
 
-func (a *accountSES) set(fn func(a *accountSES)) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	fn(a)
-}
-
-func (a *accountSES) counts() (gets, sends int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.gets, a.sends
+// sentElsewhere has another sender on the account mail n recipients now,
+// with a client of its own, so that SES counts them against the daily
+// quota. The account's rate is raised while they go and then set back,
+// which leaves the rate bucket full.
+func sentElsewhere(t *testing.T, ses *sestest.Server, n int) {
+	t.Helper()
+	var rate float64
+	if err := ses.UpdateAccount(func(a *sestest.Account) { rate, a.MaxSendRate = a.MaxSendRate, 1e6 }); err != nil {
+		t.Fatal(err)
+	}
+	other := ses.Client(sestest.NoRetries)
+	for to := range slices.Chunk(recipients(n), 50) {
+		if _, err := other.SendEmail(ctx, simple(to...)); err != nil {
+			t.Fatalf("the other sender: %v", err)
+		}
+	}
+	if err := ses.UpdateAccount(func(a *sestest.Account) { a.MaxSendRate = rate }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // refreshGate is an Options.Sleep for AccountQuota tests: the waits of the
@@ -121,8 +86,13 @@ func accountClient(t *testing.T, api sesguard.SESv2API, clk *clock, g *refreshGa
 }
 
 func TestAccountQuotaSetsTheRateAndTheQuota(t *testing.T) {
-	ses, api := newAccountSES(t, 20, 100, 80)
 	clk := newClock()
+	ses, api, _ := accountSES(t, clk, 20, 100)
+	// Another sender mailed 80 recipients almost a day ago: they leave
+	// SES's 24-hour window before the Client's next refresh.
+	sentElsewhere(t, ses, 80)
+	clk.Advance(24*time.Hour - every/2)
+	calls := hook(ses)
 	g := newRefreshGate(clk)
 	c := accountClient(t, api, clk, g)
 	start := clk.Now()
@@ -143,25 +113,29 @@ func TestAccountQuotaSetsTheRateAndTheQuota(t *testing.T) {
 	if q.Quota != 100 || q.Used != 91 || !q.RetryAt.Equal(start.Add(every)) {
 		t.Errorf("error %+v: want 91 of 100 used, room at the next refresh", q)
 	}
-	if gets, sends := ses.counts(); gets != 1 || sends != 2 {
+	if gets, sends := calls.count("GetAccount"), calls.count("SendEmail"); gets != 1 || sends != 2 {
 		t.Errorf("SES saw %d GetAccount and %d SendEmail calls, want 1 and 2", gets, sends)
 	}
 
 	// The next refresh reads the account again: the 80 have left the window.
-	ses.set(func(a *accountSES) { a.quota[2] = 11 })
 	g.gate <- struct{}{}
-	waitFor(t, func() bool { gets, _ := ses.counts(); return gets == 2 })
+	waitFor(t, func() bool { return calls.count("GetAccount") == 2 })
 	if err := c.RefreshQuota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Send(ctx, simple(recipients(10)...)); err != nil {
 		t.Errorf("Send after the refresh: %v", err)
 	}
+	if q := ses.Quota(); q.SentLast24Hours != 21 || q.RateThrottles != 0 || q.QuotaRejections != 0 {
+		t.Errorf("SES counts %v recipients in the window and refused %d for the rate, %d for the quota; want 21 and none",
+			q.SentLast24Hours, q.RateThrottles, q.QuotaRejections)
+	}
 }
 
 func TestAccountQuotaUnlimited(t *testing.T) {
-	_, api := newAccountSES(t, 1000, -1, 5e6)
 	clk := newClock()
+	ses, api, _ := accountSES(t, clk, 1000, -1)
+	sentElsewhere(t, ses, 1000)
 	c := accountClient(t, api, clk, newRefreshGate(clk))
 	if _, err := c.Send(ctx, simple(recipients(50)...)); err != nil {
 		t.Errorf("Send with Max24HourSend -1: %v", err)
@@ -171,28 +145,30 @@ func TestAccountQuotaUnlimited(t *testing.T) {
 func TestAccountQuotaTellsTheDailyQuotaFromTheRate(t *testing.T) {
 	tests := []struct {
 		name      string
-		sentAfter float64 // SentLast24Hours when SES throttles
-		quota     bool    // the send fails with a *QuotaExceededError
+		sentAfter int  // recipients another sender mails after the Client read the account
+		quota     bool // the send fails with a *QuotaExceededError
 	}{
 		{"spent daily quota: final", 1000, true},
 		{"room in the quota: a rate throttle, whatever the message says", 500, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ses, api := newAccountSES(t, 14, 1000, 0)
 			clk := newClock()
+			ses, api, calls := accountSES(t, clk, 14, 1000)
 			c := accountClient(t, api, clk, newRefreshGate(clk))
 			if err := c.RefreshQuota(ctx); err != nil {
 				t.Fatal(err)
 			}
-			ses.set(func(a *accountSES) {
-				a.sendErr, a.quota[2] = "Daily message quota exceeded.", tt.sentAfter
-				a.throttles = map[bool]int{true: -1, false: 2}[tt.quota] // a rate throttle passes
-			})
+			sentElsewhere(t, ses, tt.sentAfter)
+			if !tt.quota {
+				// With room in the quota, SES throttles twice with the
+				// quota's message: a rate throttle, which passes.
+				calls.fail("SendEmail", 2, sestest.Fault{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException", Message: "Daily message quota exceeded."})
+			}
 			// A throttle reads the account unless a read began at most 5s before.
 			clk.Advance(6 * time.Second)
 			_, err := c.Send(ctx, simple("a@example.com"))
-			gets, _ := ses.counts()
+			gets := calls.count("GetAccount")
 			if !tt.quota {
 				if err != nil {
 					t.Fatalf("Send: %v", err)
@@ -207,11 +183,11 @@ func TestAccountQuotaTellsTheDailyQuotaFromTheRate(t *testing.T) {
 			if !errors.As(err, &q) || !errors.As(err, &tooMany) || q.Used != 1000 {
 				t.Fatalf("Send: %v, want a *QuotaExceededError with 1000 used wrapping the SDK's error", err)
 			}
-			_, sends := ses.counts()
+			sends := calls.count("SendEmail")
 			if _, err := c.Send(ctx, simple("b@example.com")); !errors.Is(err, sesguard.ErrQuotaExceeded) {
 				t.Errorf("the next send: %v, want ErrQuotaExceeded", err)
 			}
-			if _, after := ses.counts(); after != sends {
+			if calls.count("SendEmail") != sends {
 				t.Errorf("the next send called SES")
 			}
 		})
@@ -219,9 +195,9 @@ func TestAccountQuotaTellsTheDailyQuotaFromTheRate(t *testing.T) {
 }
 
 func TestAccountQuotaWhenGetAccountFails(t *testing.T) {
-	ses, api := newAccountSES(t, 14, 1000, 0)
-	ses.set(func(a *accountSES) { a.failAccount = true })
 	clk := newClock()
+	_, api, calls := accountSES(t, clk, 14, 1000)
+	calls.fail("GetAccount", -1, sestest.Fault{Status: http.StatusBadRequest, Code: "BadRequestException", Message: "no"})
 	g := newRefreshGate(clk)
 	c := accountClient(t, api, clk, g, func(o *sesguard.Options) { o.SendRate = 4 })
 	// Until the account is read, SendRate applies: a bucket of 2 at 4/s.
@@ -239,8 +215,8 @@ func TestAccountQuotaWhenGetAccountFails(t *testing.T) {
 }
 
 func TestCloseStopsTheRefreshes(t *testing.T) {
-	ses, api := newAccountSES(t, 14, 1000, 0)
 	clk := newClock()
+	_, api, calls := accountSES(t, clk, 14, 1000)
 	c, err := sesguard.New(api, func(o *sesguard.Options) {
 		o.Now, o.AccountQuota, o.AccountRefresh = clk.Now, true, every
 	})
@@ -262,7 +238,7 @@ func TestCloseStopsTheRefreshes(t *testing.T) {
 	if _, err := c.Send(ctx, simple("a@example.com")); err != nil {
 		t.Errorf("Send after Close: %v", err)
 	}
-	if gets, _ := ses.counts(); gets != 1 {
+	if gets := calls.count("GetAccount"); gets != 1 {
 		t.Errorf("%d GetAccount calls, want 1", gets)
 	}
 }

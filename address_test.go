@@ -80,7 +80,7 @@ func TestCanonicalRefuses(t *testing.T) {
 }
 
 func TestClientKeepLocalCase(t *testing.T) {
-	_, api := newFakeSES(t)
+	_, api := newSES(t)
 	c, err := sesguard.New(api, func(o *sesguard.Options) { o.KeepLocalCase = true })
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
@@ -23,7 +25,7 @@ import (
 // and logger heard.
 type breakerRun struct {
 	t     *testing.T
-	fake  *fakeSES
+	ses   *sestest.Server
 	clk   *clock
 	c     *sesguard.Client
 	logs  bytes.Buffer
@@ -34,8 +36,8 @@ type breakerRun struct {
 func newBreakerRun(t *testing.T, clk *clock, optFns ...func(*sesguard.Options)) *breakerRun {
 	t.Helper()
 	r := &breakerRun{t: t, clk: clk}
-	fake, api := newFakeSES(t)
-	r.fake = fake
+	ses, api := newSES(t, onSESClock(clk))
+	r.ses = ses
 	opts := append([]func(*sesguard.Options){
 		onClock(clk, &sleeper{clk: clk}),
 		func(o *sesguard.Options) {
@@ -51,11 +53,12 @@ func newBreakerRun(t *testing.T, clk *clock, optFns ...func(*sesguard.Options)) 
 	return r
 }
 
-// send sends n single-recipient messages and returns the first error.
+// send sends to n recipients, in messages of at most 50 as SES allows, and
+// returns the first error. The breaker counts recipients, not messages.
 func (r *breakerRun) send(n int) error {
 	r.t.Helper()
-	for i := range n {
-		if _, err := r.c.Send(ctx, simple(recipients(i + 1)[i])); err != nil {
+	for to := range slices.Chunk(recipients(n), 50) {
+		if _, err := r.c.Send(ctx, simple(to...)); err != nil {
 			return err
 		}
 	}
@@ -140,8 +143,8 @@ func TestBreakerOpensAtTheThresholdAfterTheMinimumVolume(t *testing.T) {
 			if !open.RetryAt.Equal(r.clk.Now().Add(time.Hour)) {
 				t.Errorf("RetryAt %v, want an hour from now", open.RetryAt)
 			}
-			if n := len(r.fake.sent()); n != 200 {
-				t.Errorf("SES received %d messages, want 200", n)
+			if n := r.ses.Quota().Recipients; n != 200 {
+				t.Errorf("SES mailed %d recipients, want 200", n)
 			}
 			if got := r.changes(); len(got) != 1 || got[0] != "closed>open ("+tt.cause+")" {
 				t.Errorf("hook heard %v", got)
@@ -303,7 +306,11 @@ func TestBreakerWhoseCountsFailNeverFailsASend(t *testing.T) {
 	}
 }
 
-// bulkStatusAPI answers every bulk entry with one status.
+// bulkStatusAPI answers every bulk entry with one status. It is a fake, not
+// sestest, because sesguard must handle entries whose status is
+// ACCOUNT_SENDING_PAUSED or ACCOUNT_SUSPENDED, and the emulator never
+// answers them: it fails the whole SendBulkEmail call of a paused or
+// suspended account, and its fault hook answers only errors.
 type bulkStatusAPI struct {
 	funcAPI
 	status types.BulkEmailStatus

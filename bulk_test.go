@@ -29,7 +29,8 @@ func bulk(dests ...[]string) *sesv2.SendBulkEmailInput {
 }
 
 func TestSendBulkGuardsEachEntry(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
+	calls := hook(ses)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	suppress(t, c, "carol@example.com", store.ReasonComplaint)
@@ -44,24 +45,28 @@ func TestSendBulkGuardsEachEntry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SendBulkEmail: %v", err)
 	}
-	calls := fake.bulkCalls()
-	if len(calls) != 1 {
-		t.Fatalf("SES received %d bulk calls, want 1", len(calls))
+	if n := calls.count("SendBulkEmail"); n != 1 {
+		t.Fatalf("SES received %d bulk calls, want 1", n)
 	}
+	sent := ses.Messages()
 	var sentTo [][]string
-	for _, e := range calls[0].BulkEmailEntries {
-		sentTo = append(sentTo, e.Destination.ToAddresses)
+	for _, m := range sent {
+		if m.Operation != "SendBulkEmail" {
+			t.Errorf("SES received %s, want SendBulkEmail", m.Operation)
+		}
+		sentTo = append(sentTo, m.To)
 	}
 	want := [][]string{{"alice@example.com"}, {"dave@example.com"}, {"erin@example.com"}}
 	if !slices.EqualFunc(sentTo, want, slices.Equal) {
-		t.Errorf("SES received entries %v, want %v", sentTo, want)
+		t.Fatalf("SES received entries %v, want %v", sentTo, want)
 	}
 	r := out.BulkEmailEntryResults
 	if len(r) != 4 {
 		t.Fatalf("%d results, want one per entry (4)", len(r))
 	}
-	for i, wantID := range map[int]string{0: "bulk-0", 2: "bulk-1", 3: "bulk-2"} {
-		if r[i].Status != types.BulkEmailStatusSuccess || aws.ToString(r[i].MessageId) != wantID {
+	// SES's results come back in the caller's positions.
+	for i, sentAs := range map[int]int{0: 0, 2: 1, 3: 2} {
+		if wantID := sent[sentAs].MessageID; r[i].Status != types.BulkEmailStatusSuccess || aws.ToString(r[i].MessageId) != wantID {
 			t.Errorf("result %d = %s %s, want SUCCESS %s", i, r[i].Status, aws.ToString(r[i].MessageId), wantID)
 		}
 	}
@@ -78,14 +83,15 @@ func TestSendBulkGuardsEachEntry(t *testing.T) {
 }
 
 func TestSendBulkWithEveryEntrySuppressedMakesNoCall(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
+	calls := hook(ses)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	out, err := c.SendBulkEmail(ctx, bulk([]string{"bob@example.com"}, []string{"BOB@example.com"}))
 	if !errors.Is(err, sesguard.ErrSuppressed) {
 		t.Fatalf("error %v, want ErrSuppressed", err)
 	}
-	if n := len(fake.bulkCalls()); n != 0 {
+	if n := calls.count("SendBulkEmail"); n != 0 {
 		t.Errorf("SES received %d bulk calls, want none", n)
 	}
 	if out == nil || len(out.BulkEmailEntryResults) != 2 {
@@ -99,14 +105,14 @@ func TestSendBulkWithEveryEntrySuppressedMakesNoCall(t *testing.T) {
 }
 
 func TestSendBulkAllOrNothingPerEntry(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api, func(o *sesguard.Options) { o.AllOrNothing = true })
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	out, err := c.SendBulkEmail(ctx, bulk([]string{"alice@example.com", "bob@example.com"}, []string{"carol@example.com"}))
 	if err != nil {
 		t.Fatalf("SendBulkEmail: %v", err)
 	}
-	if got := fake.bulkCalls()[0].BulkEmailEntries; len(got) != 1 || got[0].Destination.ToAddresses[0] != "carol@example.com" {
+	if got := ses.Messages(); len(got) != 1 || !slices.Equal(got[0].To, []string{"carol@example.com"}) {
 		t.Errorf("SES received %+v, want only carol's entry", got)
 	}
 	if s := out.BulkEmailEntryResults[0]; s.Status != sesguard.BulkStatusSuppressed || !strings.Contains(aws.ToString(s.Error), "1 are suppressed") {
@@ -115,13 +121,20 @@ func TestSendBulkAllOrNothingPerEntry(t *testing.T) {
 }
 
 func TestSendBulkWithNothingSuppressedPassesThrough(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
+	calls := hook(ses)
 	c := newClient(t, api)
 	out, err := c.SendBulkEmail(ctx, bulk([]string{"a@example.com"}, []string{"b@example.com"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.BulkEmailEntryResults) != 2 || len(fake.bulkCalls()[0].BulkEmailEntries) != 2 {
-		t.Errorf("results %v", out.BulkEmailEntryResults)
+	sent := ses.Messages()
+	if calls.count("SendBulkEmail") != 1 || len(out.BulkEmailEntryResults) != 2 || len(sent) != 2 {
+		t.Fatalf("%d bulk calls, results %v, SES received %d messages; want one call of 2 entries", calls.count("SendBulkEmail"), out.BulkEmailEntryResults, len(sent))
+	}
+	for i, r := range out.BulkEmailEntryResults {
+		if r.Status != types.BulkEmailStatusSuccess || aws.ToString(r.MessageId) != sent[i].MessageID {
+			t.Errorf("result %d = %s %s, want SES's SUCCESS %s", i, r.Status, aws.ToString(r.MessageId), sent[i].MessageID)
+		}
 	}
 }

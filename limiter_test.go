@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 )
 
 func TestLimiterPacesRecipients(t *testing.T) {
@@ -28,8 +29,10 @@ func TestLimiterPacesRecipients(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, api := newFakeSES(t)
 			clk := newClock()
+			// SES at the same rate, on the same clock, never throttles a
+			// Client that paces its recipients.
+			ses, api := newSES(t, onSESClock(clk), func(o *sestest.Options) { o.Account.MaxSendRate = 10 })
 			s := &sleeper{clk: clk}
 			c := newClient(t, api, onClock(clk, s), func(o *sesguard.Options) { o.SendRate = 10 })
 			for i, n := range tt.sends {
@@ -40,8 +43,8 @@ func TestLimiterPacesRecipients(t *testing.T) {
 					t.Errorf("send %d of %d recipients waited %v, want %v", i, n, got, tt.waits[i])
 				}
 			}
-			if got := len(fake.sent()); got != len(tt.sends) {
-				t.Errorf("SES received %d messages, want %d", got, len(tt.sends))
+			if q := ses.Quota(); q.Messages != int64(len(tt.sends)) || q.RateThrottles != 0 {
+				t.Errorf("SES accepted %d messages and throttled %d, want %d and none", q.Messages, q.RateThrottles, len(tt.sends))
 			}
 		})
 	}
@@ -58,8 +61,8 @@ func TestLimiterHonoursTheDeadlineAsAWhole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, api := newFakeSES(t)
 			clk := wallClock()
+			ses, api := newSES(t, onSESClock(clk))
 			s := &sleeper{clk: clk}
 			c := newClient(t, api, onClock(clk, s), func(o *sesguard.Options) { o.SendRate = 10 })
 			if _, err := c.Send(ctx, simple(recipients(tt.first)...)); err != nil {
@@ -74,7 +77,7 @@ func TestLimiterHonoursTheDeadlineAsAWhole(t *testing.T) {
 			if w := s.taken(); len(w) != 0 {
 				t.Errorf("waited %v before failing, want no wait", w)
 			}
-			if n := len(fake.sent()); n != 1 {
+			if n := len(ses.Messages()); n != 1 {
 				t.Errorf("SES received %d messages, want 1", n)
 			}
 			// The refused send gave its tokens back: after 100ms one token
@@ -91,8 +94,8 @@ func TestLimiterHonoursTheDeadlineAsAWhole(t *testing.T) {
 }
 
 func TestLimiterGivesTokensBackWhenTheWaitIsCancelled(t *testing.T) {
-	fake, api := newFakeSES(t)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
 	cancelled := func(context.Context, time.Duration) error { return context.Canceled }
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Now, o.Sleep, o.SendRate = clk.Now, cancelled, 10
@@ -107,7 +110,7 @@ func TestLimiterGivesTokensBackWhenTheWaitIsCancelled(t *testing.T) {
 	if _, err := c.Send(ctx, simple("next@example.com")); err != nil {
 		t.Fatalf("the next send had to wait: %v", err)
 	}
-	if n := len(fake.sent()); n != 2 {
+	if n := len(ses.Messages()); n != 2 {
 		t.Errorf("SES received %d messages, want 2", n)
 	}
 }
@@ -125,7 +128,7 @@ func (l *countingLimiter) WaitN(_ context.Context, n int) error {
 
 func TestCustomLimiter(t *testing.T) {
 	t.Run("is asked for every recipient at once", func(t *testing.T) {
-		_, api := newFakeSES(t)
+		ses, api := newSES(t)
 		lim := &countingLimiter{}
 		c := newClient(t, api, func(o *sesguard.Options) { o.Limiter = lim })
 		if _, err := c.Send(ctx, simple(recipients(40)...)); err != nil {
@@ -134,21 +137,24 @@ func TestCustomLimiter(t *testing.T) {
 		if !slices.Equal(lim.asked, []int{40}) {
 			t.Errorf("limiter asked for %v, want [40]", lim.asked)
 		}
+		if m := ses.Messages(); len(m) != 1 || len(m[0].Recipients) != 40 {
+			t.Errorf("SES received %d messages, want one to all 40 recipients", len(m))
+		}
 	})
 	t.Run("its error fails the send before SES", func(t *testing.T) {
-		fake, api := newFakeSES(t)
+		ses, api := newSES(t)
 		boom := errors.New("limiter down")
 		c := newClient(t, api, func(o *sesguard.Options) { o.Limiter = &countingLimiter{err: boom} })
 		if _, err := c.Send(ctx, simple("a@example.com")); !errors.Is(err, boom) {
 			t.Fatalf("Send: %v, want the limiter's error", err)
 		}
-		if n := len(fake.sent()); n != 0 {
+		if n := len(ses.Messages()); n != 0 {
 			t.Errorf("SES received %d messages, want none", n)
 		}
 	})
 	t.Run("a rate.Limiter given in Options is paced on the Client's clock", func(t *testing.T) {
-		_, api := newFakeSES(t)
 		clk := newClock()
+		_, api := newSES(t, onSESClock(clk))
 		s := &sleeper{clk: clk}
 		lim := rate.NewLimiter(2, 1)
 		c := newClient(t, api, onClock(clk, s), func(o *sesguard.Options) { o.Limiter = lim })
@@ -164,8 +170,8 @@ func TestCustomLimiter(t *testing.T) {
 }
 
 func TestNoPacingByDefault(t *testing.T) {
-	_, api := newFakeSES(t)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
 	s := &sleeper{clk: clk}
 	c := newClient(t, api, onClock(clk, s))
 	for range 30 {
@@ -175,6 +181,9 @@ func TestNoPacingByDefault(t *testing.T) {
 	}
 	if w := s.taken(); len(w) != 0 {
 		t.Errorf("a Client without SendRate, AccountQuota or Limiter waited %v", w)
+	}
+	if q := ses.Quota(); q.Recipients != 30*50 {
+		t.Errorf("SES accepted %d recipients, want all 1500", q.Recipients)
 	}
 }
 

@@ -11,11 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 )
 
 func TestDailyQuotaFailsFast(t *testing.T) {
-	fake, api := newFakeSES(t)
 	clk := newClock()
+	// SES with the same quota, on the same clock, never has to refuse.
+	ses, api := newSES(t, onSESClock(clk), func(o *sestest.Options) { o.Account.Max24HourSend = 10 })
 	c := newClient(t, api, onClock(clk, &sleeper{clk: clk}), func(o *sesguard.Options) { o.DailyQuota = 10 })
 	start := clk.Now()
 	// 4 recipients at start, 6 a minute later: the quota is spent.
@@ -36,7 +38,7 @@ func TestDailyQuotaFailsFast(t *testing.T) {
 	if q.Quota != want.Quota || q.Used != want.Used || q.Need != want.Need || !q.RetryAt.Equal(want.RetryAt) || q.Err != nil {
 		t.Errorf("error %+v, want %+v", *q, want)
 	}
-	if n := len(fake.sent()); n != 2 {
+	if n := len(ses.Messages()); n != 2 {
 		t.Errorf("SES received %d messages, want 2: a spent quota must not call SES", n)
 	}
 
@@ -48,12 +50,15 @@ func TestDailyQuotaFailsFast(t *testing.T) {
 	if _, err := c.Send(ctx, simple(recipients(4)...)); err != nil {
 		t.Errorf("at RetryAt: %v", err)
 	}
+	if q := ses.Quota(); q.Messages != 3 || q.QuotaRejections != 0 {
+		t.Errorf("SES accepted %d messages and refused %d for the quota, want 3 and none", q.Messages, q.QuotaRejections)
+	}
 }
 
 func TestDailyQuotaCountsWhatSESAccepted(t *testing.T) {
-	fake, api := newFakeSES(t)
-	failFirst(fake, 1, http.StatusBadRequest, "MessageRejected", "no")
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
+	hook(ses).fail("SendEmail", 1, sestest.Fault{Status: http.StatusBadRequest, Code: "MessageRejected", Message: "no"})
 	c := newClient(t, api, onClock(clk, &sleeper{clk: clk}), func(o *sesguard.Options) { o.DailyQuota = 5 })
 	if _, err := c.Send(ctx, simple(recipients(5)...)); err == nil {
 		t.Fatal("the rejected send succeeded")
@@ -64,11 +69,14 @@ func TestDailyQuotaCountsWhatSESAccepted(t *testing.T) {
 	if _, err := c.Send(ctx, simple("one@example.com")); !errors.Is(err, sesguard.ErrQuotaExceeded) {
 		t.Errorf("Send past the quota: %v", err)
 	}
+	if n := len(ses.Messages()); n != 1 {
+		t.Errorf("SES accepted %d messages, want 1", n)
+	}
 }
 
 func TestDailyQuotaCountsBulkEntries(t *testing.T) {
-	_, api := newFakeSES(t)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
 	c := newClient(t, api, onClock(clk, &sleeper{clk: clk}), func(o *sesguard.Options) { o.DailyQuota = 6 })
 	bulk := func(perEntry ...int) *sesv2.SendBulkEmailInput {
 		in := &sesv2.SendBulkEmailInput{
@@ -87,5 +95,8 @@ func TestDailyQuotaCountsBulkEntries(t *testing.T) {
 	var q *sesguard.QuotaExceededError
 	if _, err := c.SendBulkEmail(ctx, bulk(1, 1)); !errors.As(err, &q) || q.Used != 5 || q.Need != 2 {
 		t.Errorf("bulk past the quota: %v, want 5 used and 2 needed", err)
+	}
+	if q := ses.Quota(); q.Messages != 2 || q.Recipients != 5 {
+		t.Errorf("SES accepted %d messages to %d recipients, want the first call's 2 to 5", q.Messages, q.Recipients)
 	}
 }

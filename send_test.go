@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
@@ -70,7 +71,7 @@ func suppress(t *testing.T, c *sesguard.Client, addr string, r store.Reason) {
 }
 
 func TestSendWithNothingSuppressedSendsUnchanged(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	in := simple("Alice <alice@example.com>", "bob@example.com")
 	in.Destination.CcAddresses = []string{"carol@example.com"}
@@ -78,16 +79,19 @@ func TestSendWithNothingSuppressedSendsUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if aws.ToString(out.MessageId) != "fake-1" {
-		t.Errorf("MessageId = %q, want SES's fake-1", aws.ToString(out.MessageId))
-	}
-	sent := fake.sent()
+	sent := ses.Messages()
 	if len(sent) != 1 {
 		t.Fatalf("SES received %d messages, want 1", len(sent))
 	}
-	d := sent[0].Destination
-	if !slices.Equal(d.ToAddresses, in.Destination.ToAddresses) || !slices.Equal(d.CcAddresses, in.Destination.CcAddresses) {
-		t.Errorf("SES received destination %+v, want the caller's %+v", d, in.Destination)
+	if aws.ToString(out.MessageId) != sent[0].MessageID {
+		t.Errorf("MessageId = %q, want SES's %q", aws.ToString(out.MessageId), sent[0].MessageID)
+	}
+	m := sent[0]
+	if !slices.Equal(m.To, in.Destination.ToAddresses) || !slices.Equal(m.Cc, in.Destination.CcAddresses) || len(m.Bcc) != 0 {
+		t.Errorf("SES received To %v, Cc %v, Bcc %v; want the caller's %+v", m.To, m.Cc, m.Bcc, in.Destination)
+	}
+	if m.From != "sender@example.com" || m.Subject != "Hello" || m.Text != "Hi there" {
+		t.Errorf("SES received from %q, subject %q, text %q; want the caller's message unchanged", m.From, m.Subject, m.Text)
 	}
 	if s := sesguard.SkippedRecipients(out.ResultMetadata); s != nil {
 		t.Errorf("SkippedRecipients = %v, want nil", s)
@@ -95,7 +99,7 @@ func TestSendWithNothingSuppressedSendsUnchanged(t *testing.T) {
 }
 
 func TestSendRemovesSuppressedRecipients(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	var hooked []sesguard.Skipped
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.OnSkip = func(_ context.Context, s []sesguard.Skipped) { hooked = append(hooked, s...) }
@@ -111,9 +115,9 @@ func TestSendRemovesSuppressedRecipients(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	d := fake.sent()[0].Destination
-	if !slices.Equal(d.ToAddresses, []string{"alice@example.com"}) || !slices.Equal(d.CcAddresses, []string{"carol@example.com"}) || len(d.BccAddresses) != 0 {
-		t.Errorf("SES received %+v, want To alice, Cc carol, no Bcc", d)
+	m := ses.Messages()[0]
+	if !slices.Equal(m.To, []string{"alice@example.com"}) || !slices.Equal(m.Cc, []string{"carol@example.com"}) || len(m.Bcc) != 0 {
+		t.Errorf("SES received To %v, Cc %v, Bcc %v; want To alice, Cc carol, no Bcc", m.To, m.Cc, m.Bcc)
 	}
 	if !slices.Equal(in.Destination.ToAddresses, orig.ToAddresses) || !slices.Equal(in.Destination.BccAddresses, orig.BccAddresses) {
 		t.Errorf("Send modified the caller's input: %+v", in.Destination)
@@ -134,7 +138,7 @@ func TestSendRemovesSuppressedRecipients(t *testing.T) {
 }
 
 func TestSendWithEveryRecipientSuppressedSendsNothing(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	suppress(t, c, "carol@example.com", store.ReasonUnsubscribe)
@@ -158,13 +162,13 @@ func TestSendWithEveryRecipientSuppressedSendsNothing(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages, want none", n)
 	}
 }
 
 func TestSendAllOrNothingRefusesTheWholeMessage(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api, func(o *sesguard.Options) { o.AllOrNothing = true })
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 
@@ -176,7 +180,7 @@ func TestSendAllOrNothingRefusesTheWholeMessage(t *testing.T) {
 	if len(se.Skipped) != 1 || se.Withheld != 2 {
 		t.Errorf("SuppressedError: %d skipped, %d withheld; want 1 and 2", len(se.Skipped), se.Withheld)
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages, want none", n)
 	}
 	if _, err := c.Send(ctx, simple("alice@example.com")); err != nil {
@@ -185,8 +189,8 @@ func TestSendAllOrNothingRefusesTheWholeMessage(t *testing.T) {
 }
 
 func TestSendIgnoresExpiredSuppressions(t *testing.T) {
-	fake, api := newFakeSES(t)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
 	c := newClient(t, api, func(o *sesguard.Options) { o.Now = clk.Now })
 	err := c.Suppress(ctx, store.Suppression{
 		Address:   "soft@example.com",
@@ -203,19 +207,19 @@ func TestSendIgnoresExpiredSuppressions(t *testing.T) {
 	if _, err := c.Send(ctx, simple("soft@example.com")); err != nil {
 		t.Fatalf("at expiry: %v, want the message sent", err)
 	}
-	if n := len(fake.sent()); n != 1 {
+	if n := len(ses.Messages()); n != 1 {
 		t.Errorf("SES received %d messages, want 1", n)
 	}
 }
 
 func TestSendSkipsUnparsableRecipients(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	out, err := c.Send(ctx, simple("not an address", "alice@example.com"))
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if got := fake.sent()[0].Destination.ToAddresses; !slices.Equal(got, []string{"alice@example.com"}) {
+	if got := ses.Messages()[0].To; !slices.Equal(got, []string{"alice@example.com"}) {
 		t.Errorf("SES received %v, want only alice", got)
 	}
 	s := sesguard.SkippedRecipients(out.ResultMetadata)
@@ -225,7 +229,7 @@ func TestSendSkipsUnparsableRecipients(t *testing.T) {
 }
 
 func TestSendRawMessageWithoutDestinationUsesHeaders(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	raw := "From: sender@example.com\r\n" +
@@ -237,17 +241,19 @@ func TestSendRawMessageWithoutDestinationUsesHeaders(t *testing.T) {
 	if _, err := c.Send(ctx, in); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	got := fake.sent()[0]
-	if got.Destination == nil {
-		t.Fatal("SES received no Destination: the suppressed Bob would be mailed from the headers")
+	got := ses.Messages()[0]
+	// Without a Destination SES mails whoever the headers name: the
+	// suppressed Bob included.
+	if want := []string{"alice@example.com", "carol@example.com", "dave@example.com", "erin@example.com"}; !slices.Equal(got.Recipients, want) {
+		t.Fatalf("SES mailed %v, want %v", got.Recipients, want)
 	}
-	if len(got.Destination.ToAddresses) != 1 || !strings.Contains(got.Destination.ToAddresses[0], "alice@example.com") {
-		t.Errorf("To = %v, want only alice", got.Destination.ToAddresses)
+	if len(got.To) != 1 || !strings.Contains(got.To[0], "alice@example.com") {
+		t.Errorf("To = %v, want only alice", got.To)
 	}
-	if len(got.Destination.CcAddresses) != 2 || len(got.Destination.BccAddresses) != 1 {
-		t.Errorf("Cc = %v, Bcc = %v; want carol and dave, erin", got.Destination.CcAddresses, got.Destination.BccAddresses)
+	if len(got.Cc) != 2 || len(got.Bcc) != 1 {
+		t.Errorf("Cc = %v, Bcc = %v; want carol and dave, erin", got.Cc, got.Bcc)
 	}
-	if string(got.Content.Raw.Data) != raw {
+	if string(got.Raw) != raw {
 		t.Error("the raw message was altered")
 	}
 	if in.Destination != nil {
@@ -256,7 +262,7 @@ func TestSendRawMessageWithoutDestinationUsesHeaders(t *testing.T) {
 }
 
 func TestSendRawMessageWithUnreadableHeadersFailsClosed(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	raw := "From: sender@example.com\r\nTo: <unterminated@example.com\r\n\r\nbody"
 	in := &sesv2.SendEmailInput{Content: &types.EmailContent{Raw: &types.RawMessage{Data: []byte(raw)}}}
@@ -264,13 +270,13 @@ func TestSendRawMessageWithUnreadableHeadersFailsClosed(t *testing.T) {
 	if !errors.Is(err, sesguard.ErrInvalidMessage) {
 		t.Fatalf("error %v, want ErrInvalidMessage", err)
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages, want none", n)
 	}
 }
 
 func TestSendRawMessageWithDestinationChecksTheDestination(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	raw := "From: s@example.com\r\nTo: bob@example.com\r\n\r\nbody"
@@ -281,8 +287,8 @@ func TestSendRawMessageWithDestinationChecksTheDestination(t *testing.T) {
 	if _, err := c.Send(ctx, in); err != nil {
 		t.Fatalf("Send: %v (the Destination, not the headers, names the recipients)", err)
 	}
-	if got := fake.sent()[0].Destination.ToAddresses; !slices.Equal(got, []string{"alice@example.com"}) {
-		t.Errorf("SES received %v", got)
+	if got := ses.Messages()[0]; !slices.Equal(got.To, []string{"alice@example.com"}) || !slices.Equal(got.Recipients, []string{"alice@example.com"}) {
+		t.Errorf("SES received To %v and mailed %v, want only alice", got.To, got.Recipients)
 	}
 }
 
@@ -296,7 +302,7 @@ func (f failingStore) Put(context.Context, store.Suppression) error { return f.e
 func (f failingStore) Delete(context.Context, string) error         { return f.err }
 
 func TestSendFailsClosedWhenTheStoreFails(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	down := errors.New("connection refused")
 	c := newClient(t, api, func(o *sesguard.Options) { o.Store = failingStore{down} })
 	_, err := c.Send(ctx, simple("alice@example.com"))
@@ -307,13 +313,13 @@ func TestSendFailsClosedWhenTheStoreFails(t *testing.T) {
 	if !errors.As(err, &se) || se.Op != "lookup" {
 		t.Errorf("error %v is not a lookup *StoreError", err)
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages, want none", n)
 	}
 }
 
 func TestSendFailOpenSendsAndLogs(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	var logs bytes.Buffer
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Store = failingStore{errors.New("connection refused")}
@@ -323,7 +329,7 @@ func TestSendFailOpenSendsAndLogs(t *testing.T) {
 	if _, err := c.Send(ctx, simple("alice@example.com")); err != nil {
 		t.Fatalf("Send with FailOpen: %v", err)
 	}
-	if n := len(fake.sent()); n != 1 {
+	if n := len(ses.Messages()); n != 1 {
 		t.Errorf("SES received %d messages, want 1", n)
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "connection refused") {
@@ -339,8 +345,8 @@ func TestChecks(t *testing.T) {
 		return nil, nil
 	}
 	t.Run("VetoRemovesAndRemembers", func(t *testing.T) {
-		fake, api := newFakeSES(t)
 		clk := newClock()
+		ses, api := newSES(t, onSESClock(clk))
 		calls := 0
 		counting := func(ctx context.Context, addr string) (*sesguard.Veto, error) {
 			calls++
@@ -354,7 +360,7 @@ func TestChecks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Send: %v", err)
 		}
-		if got := fake.sent()[0].Destination.ToAddresses; !slices.Equal(got, []string{"alice@example.com"}) {
+		if got := ses.Messages()[0].To; !slices.Equal(got, []string{"alice@example.com"}) {
 			t.Errorf("SES received %v, want only alice", got)
 		}
 		s := sesguard.SkippedRecipients(out.ResultMetadata)
@@ -370,7 +376,7 @@ func TestChecks(t *testing.T) {
 		}
 	})
 	t.Run("ErrorFailsClosed", func(t *testing.T) {
-		fake, api := newFakeSES(t)
+		ses, api := newSES(t)
 		dnsDown := errors.New("i/o timeout")
 		c := newClient(t, api, func(o *sesguard.Options) {
 			o.Checks = []sesguard.Check{func(context.Context, string) (*sesguard.Veto, error) { return nil, dnsDown }}
@@ -380,12 +386,12 @@ func TestChecks(t *testing.T) {
 		if !errors.Is(err, sesguard.ErrCheckFailed) || !errors.Is(err, dnsDown) || !errors.As(err, &ce) || ce.Address != "alice@example.com" {
 			t.Fatalf("error %v, want a *CheckError for alice wrapping the check's error", err)
 		}
-		if n := len(fake.sent()); n != 0 {
+		if n := len(ses.Messages()); n != 0 {
 			t.Errorf("SES received %d messages, want none", n)
 		}
 	})
 	t.Run("ErrorWithFailOpenSends", func(t *testing.T) {
-		fake, api := newFakeSES(t)
+		ses, api := newSES(t)
 		c := newClient(t, api, func(o *sesguard.Options) {
 			o.FailOpen = true
 			o.Checks = []sesguard.Check{func(context.Context, string) (*sesguard.Veto, error) { return nil, errors.New("timeout") }}
@@ -393,30 +399,31 @@ func TestChecks(t *testing.T) {
 		if _, err := c.Send(ctx, simple("alice@example.com")); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
-		if n := len(fake.sent()); n != 1 {
+		if n := len(ses.Messages()); n != 1 {
 			t.Errorf("SES received %d messages, want 1", n)
 		}
 	})
 }
 
 func TestSendKeepsSDKErrorTypes(t *testing.T) {
-	fake, api := newFakeSES(t)
-	fake.setFail(func(wireSend) (int, string, string) {
-		return 400, "MessageRejected", "Email address is not verified. The following identities failed the check in region US-EAST-1: sender@example.com"
-	})
+	// In the sandbox, SES refuses a sender that is not a verified identity.
+	ses, api := newSES(t, func(o *sestest.Options) { o.Account.Sandbox = true })
 	c := newClient(t, api)
 	_, err := c.Send(ctx, simple("alice@example.com"))
 	var mr *types.MessageRejected
 	if !errors.As(err, &mr) {
 		t.Fatalf("error %v (%T) does not yield a *types.MessageRejected", err, err)
 	}
-	if !strings.Contains(mr.ErrorMessage(), "not verified") {
+	if !strings.Contains(mr.ErrorMessage(), "not verified") || !strings.Contains(mr.ErrorMessage(), "sender@example.com") {
 		t.Errorf("MessageRejected message %q lost", mr.ErrorMessage())
+	}
+	if n := len(ses.Messages()); n != 0 {
+		t.Errorf("SES accepted %d messages, want none", n)
 	}
 }
 
 func TestNilInputIsAnError(t *testing.T) {
-	_, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	if _, err := c.Send(ctx, nil); !errors.Is(err, sesguard.ErrInvalidMessage) {
 		t.Errorf("Send(nil) error %v, want ErrInvalidMessage", err)
@@ -427,17 +434,20 @@ func TestNilInputIsAnError(t *testing.T) {
 	if _, err := sesguard.New(nil); err == nil {
 		t.Error("New(nil) returned no error")
 	}
+	if n := len(ses.Messages()); n != 0 {
+		t.Errorf("SES received %d messages, want none", n)
+	}
 }
 
 func TestSendEmailIsSend(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	var guarded sesguard.SESv2API = c
 	if _, err := guarded.SendEmail(ctx, simple("bob@example.com")); !errors.Is(err, sesguard.ErrSuppressed) {
 		t.Errorf("SendEmail error %v, want ErrSuppressed", err)
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages, want none", n)
 	}
 }
@@ -448,7 +458,7 @@ func TestDefaultClient(t *testing.T) {
 	if _, err := sesguard.Send(ctx, simple("alice@example.com")); !errors.Is(err, sesguard.ErrNoDefault) {
 		t.Fatalf("Send without a default: %v, want ErrNoDefault", err)
 	}
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	suppress(t, c, "bob@example.com", store.ReasonBounce)
 	sesguard.SetDefault(c)
@@ -461,14 +471,14 @@ func TestDefaultClient(t *testing.T) {
 	if _, err := sesguard.Send(ctx, simple("bob@example.com")); !errors.Is(err, sesguard.ErrSuppressed) {
 		t.Errorf("the default client did not guard: %v", err)
 	}
-	if n := len(fake.sent()); n != 1 {
+	if n := len(ses.Messages()); n != 1 {
 		t.Errorf("SES received %d messages, want 1", n)
 	}
 }
 
 func TestAdministration(t *testing.T) {
-	_, api := newFakeSES(t)
 	clk := newClock()
+	_, api := newSES(t, onSESClock(clk))
 	ms := memstore.New()
 	c := newClient(t, api, func(o *sesguard.Options) { o.Store = ms; o.Now = clk.Now })
 
@@ -510,7 +520,7 @@ func TestAdministration(t *testing.T) {
 }
 
 func TestConcurrentSendAndAdministration(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	c := newClient(t, api)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -532,9 +542,9 @@ func TestConcurrentSendAndAdministration(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for _, s := range fake.sent() {
-		if !slices.Contains(s.Destination.ToAddresses, "always@example.com") {
-			t.Errorf("a send lost its unsuppressed recipient: %v", s.Destination.ToAddresses)
+	for _, m := range ses.Messages() {
+		if !slices.Contains(m.To, "always@example.com") {
+			t.Errorf("a send lost its unsuppressed recipient: %v", m.To)
 		}
 	}
 }

@@ -4,41 +4,27 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sestest"
 )
 
-// failFirst makes fake answer the first n SendEmail calls with the given
-// error and counts every call.
-func failFirst(fake *fakeSES, n int64, status int, code, msg string) *atomic.Int64 {
-	var calls atomic.Int64
-	fake.setFail(func(wireSend) (int, string, string) {
-		if calls.Add(1) <= n {
-			return status, code, msg
-		}
-		return 0, "", ""
-	})
-	return &calls
-}
-
-const rateMsg = "Maximum sending rate exceeded."
+// rateThrottle is SES's answer to a send over MaxSendRate.
+var rateThrottle = sestest.Fault{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException", Message: "Maximum sending rate exceeded."}
 
 func TestThrottles(t *testing.T) {
 	tests := []struct {
 		name     string
-		fails    int64 // throttled calls before SES accepts
-		retries  int   // Options.ThrottleRetries
+		fails    int // throttled calls before SES accepts
+		retries  int // Options.ThrottleRetries
 		deadline time.Duration
-		calls    int64 // SendEmail calls SES receives
+		calls    int // SendEmail calls SES receives
 		sent     bool
 	}{
 		{"retried until accepted", 2, 0, 0, 3, true},
@@ -48,9 +34,9 @@ func TestThrottles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, api := newFakeSES(t)
-			calls := failFirst(fake, tt.fails, http.StatusTooManyRequests, "TooManyRequestsException", rateMsg)
 			clk := wallClock()
+			ses, api := newSES(t, onSESClock(clk))
+			calls := hook(ses).fail("SendEmail", tt.fails, rateThrottle)
 			s := &sleeper{clk: clk}
 			c := newClient(t, api, onClock(clk, s), func(o *sesguard.Options) {
 				o.SendRate = 10
@@ -66,8 +52,11 @@ func TestThrottles(t *testing.T) {
 				defer cancel()
 			}
 			_, err := c.Send(sctx, simple("a@example.com"))
-			if got := calls.Load(); got != tt.calls {
+			if got := calls.count("SendEmail"); got != tt.calls {
 				t.Errorf("SES received %d calls, want %d", got, tt.calls)
+			}
+			if got, want := len(ses.Messages()), map[bool]int{true: 1}[tt.sent]; got != want {
+				t.Errorf("SES accepted %d messages, want %d", got, want)
 			}
 			if tt.sent {
 				if err != nil {
@@ -88,13 +77,16 @@ func TestThrottles(t *testing.T) {
 }
 
 func TestThrottleBackoffIsCapped(t *testing.T) {
-	fake, api := newFakeSES(t)
-	failFirst(fake, 6, http.StatusTooManyRequests, "TooManyRequestsException", rateMsg)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
+	calls := hook(ses).fail("SendEmail", 6, rateThrottle)
 	s := &sleeper{clk: clk}
 	c := newClient(t, api, onClock(clk, s))
 	if _, err := c.Send(ctx, simple("a@example.com")); err != nil {
 		t.Fatal(err)
+	}
+	if n := calls.count("SendEmail"); n != 7 {
+		t.Errorf("SES received %d calls, want 6 throttled and 1 accepted", n)
 	}
 	waits := s.taken()
 	if len(waits) != 6 {
@@ -109,9 +101,9 @@ func TestThrottleBackoffIsCapped(t *testing.T) {
 }
 
 func TestThrottleSlowsTheLimiter(t *testing.T) {
-	fake, api := newFakeSES(t)
-	failFirst(fake, 1, http.StatusTooManyRequests, "TooManyRequestsException", rateMsg)
 	clk := newClock()
+	ses, api := newSES(t, onSESClock(clk))
+	hook(ses).fail("SendEmail", 1, rateThrottle)
 	s := &sleeper{clk: clk}
 	c := newClient(t, api, onClock(clk, s), func(o *sesguard.Options) {
 		o.SendRate = 10
@@ -147,7 +139,7 @@ func TestThrottleSlowsTheLimiter(t *testing.T) {
 			break
 		}
 	}
-	if n := len(fake.sent()); n != 11 {
+	if n := len(ses.Messages()); n != 11 {
 		t.Errorf("SES accepted %d messages, want 11", n)
 	}
 }
@@ -157,28 +149,25 @@ func TestTheSDKDoesNotRetryThrottlesButStillRetriesFaults(t *testing.T) {
 		name   string
 		status int
 		code   string
-		calls  int64
+		calls  int
 	}{
 		{"throttle: not retried by the SDK", http.StatusTooManyRequests, "TooManyRequestsException", 1},
 		{"5xx: the SDK's retry", http.StatusInternalServerError, "InternalServiceErrorException", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, _ := newFakeSES(t)
-			calls := failFirst(fake, 1, tt.status, tt.code, "try again")
-			api := sesv2.New(sesv2.Options{
-				BaseEndpoint: aws.String(fake.srv.URL),
-				Region:       "us-east-1",
-				Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-				Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			clk := newClock()
+			ses, _ := newSES(t, onSESClock(clk))
+			calls := hook(ses).fail("SendEmail", 1, sestest.Fault{Status: tt.status, Code: tt.code, Message: "try again"})
+			api := ses.Client(func(o *sesv2.Options) {
+				o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
 					o.MaxAttempts = 3
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-				}),
+				})
 			})
-			clk := newClock()
 			c := newClient(t, api, onClock(clk, &sleeper{clk: clk}), func(o *sesguard.Options) { o.ThrottleRetries = -1 })
 			_, err := c.Send(ctx, simple("a@example.com"))
-			if got := calls.Load(); got != tt.calls {
+			if got := calls.count("SendEmail"); got != tt.calls {
 				t.Errorf("SES received %d calls, want %d", got, tt.calls)
 			}
 			var tooMany *types.TooManyRequestsException
@@ -193,21 +182,28 @@ func TestFinalSESErrors(t *testing.T) {
 	tests := []struct {
 		name        string
 		code        string
+		account     func(*sestest.Account) // the account state behind the error
 		opens       bool
 		wantAsError func(error) bool
 	}{
-		{"MessageRejected is final for the message", "MessageRejected", false,
+		{"MessageRejected is final for the message", "MessageRejected",
+			func(a *sestest.Account) {
+				// In the sandbox, a@ is not verified and b@ is.
+				a.Sandbox, a.VerifiedIdentities = true, []string{"sender@example.com", "b@example.com"}
+			}, false,
 			func(err error) bool { var e *types.MessageRejected; return errors.As(err, &e) }},
-		{"SendingPausedException opens the breaker", "SendingPausedException", true,
+		{"SendingPausedException opens the breaker", "SendingPausedException",
+			func(a *sestest.Account) { a.SendingPaused = true }, true,
 			func(err error) bool { var e *types.SendingPausedException; return errors.As(err, &e) }},
-		{"AccountSuspendedException opens the breaker", "AccountSuspendedException", true,
+		{"AccountSuspendedException opens the breaker", "AccountSuspendedException",
+			func(a *sestest.Account) { a.Suspended = true }, true,
 			func(err error) bool { var e *types.AccountSuspendedException; return errors.As(err, &e) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, api := newFakeSES(t)
-			calls := failFirst(fake, 1, http.StatusBadRequest, tt.code, "no")
 			clk := newClock()
+			ses, api := newSES(t, onSESClock(clk), func(o *sestest.Options) { tt.account(&o.Account) })
+			calls := hook(ses)
 			c := newClient(t, api, onClock(clk, &sleeper{clk: clk}))
 			_, err := c.Send(ctx, simple("a@example.com"))
 			if !tt.wantAsError(err) {
@@ -223,8 +219,11 @@ func TestFinalSESErrors(t *testing.T) {
 			case tt.opens && (open.Cause != tt.code || !tt.wantAsError(err)):
 				t.Errorf("breaker error %v: cause %q, want %q wrapping SES's error", err, open.Cause, tt.code)
 			}
-			if want := map[bool]int64{true: 1, false: 2}[tt.opens]; calls.Load() != want {
-				t.Errorf("SES received %d calls, want %d", calls.Load(), want)
+			if want := map[bool]int{true: 1, false: 2}[tt.opens]; calls.count("SendEmail") != want {
+				t.Errorf("SES received %d calls, want %d", calls.count("SendEmail"), want)
+			}
+			if want := map[bool]int{true: 0, false: 1}[tt.opens]; len(ses.Messages()) != want {
+				t.Errorf("SES accepted %d messages, want %d", len(ses.Messages()), want)
 			}
 		})
 	}

@@ -60,8 +60,8 @@ type flagged struct {
 	r    verify.Result
 }
 
-// TestVerifyCheck sends through the real Client and SES client to the fake
-// SES server, with the verify chain as the Client's pre-send check.
+// TestVerifyCheck sends through the real Client and SES client to the
+// emulator, with the verify chain as the Client's pre-send check.
 func TestVerifyCheck(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -89,8 +89,8 @@ func TestVerifyCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, api := newFakeSES(t)
 			clk := newClock()
+			ses, api := newSES(t, onSESClock(clk))
 			var flags []flagged
 			check := sesguard.VerifyCheck(newVerifyChain(newZone()), func(o *sesguard.VerifyOptions) {
 				o.Policy = tc.policy
@@ -109,7 +109,7 @@ func TestVerifyCheck(t *testing.T) {
 			if tc.sent {
 				want = append(want, tc.to)
 			}
-			if got := fake.sent()[0].Destination.ToAddresses; !slices.Equal(got, want) {
+			if got := ses.Messages()[0].To; !slices.Equal(got, want) {
 				t.Fatalf("SES received %v; want %v", got, want)
 			}
 			skipped := sesguard.SkippedRecipients(out.ResultMetadata)
@@ -142,7 +142,7 @@ func TestVerifyCheck(t *testing.T) {
 }
 
 func TestVerifyCheckRememberOffByDefault(t *testing.T) {
-	_, api := newFakeSES(t)
+	_, api := newSES(t)
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Checks = []sesguard.Check{sesguard.VerifyCheck(newVerifyChain(newZone()))}
 	})
@@ -155,7 +155,7 @@ func TestVerifyCheckRememberOffByDefault(t *testing.T) {
 }
 
 func TestVerifyCheckLogsFlagsWithoutHook(t *testing.T) {
-	_, api := newFakeSES(t)
+	_, api := newSES(t)
 	var logs bytes.Buffer
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Checks = []sesguard.Check{sesguard.VerifyCheck(newVerifyChain(newZone()), func(o *sesguard.VerifyOptions) {
@@ -173,7 +173,7 @@ func TestVerifyCheckLogsFlagsWithoutHook(t *testing.T) {
 }
 
 func TestVerifyCheckErrorFailsClosed(t *testing.T) {
-	fake, api := newFakeSES(t)
+	ses, api := newSES(t)
 	broken := verify.NewChain(verify.CheckerFunc(func(context.Context, verify.Address) (verify.Result, error) {
 		return verify.Result{}, context.DeadlineExceeded
 	}))
@@ -184,7 +184,7 @@ func TestVerifyCheckErrorFailsClosed(t *testing.T) {
 	if !errors.Is(err, sesguard.ErrCheckFailed) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send error %v; want ErrCheckFailed wrapping the verifier's error", err)
 	}
-	if n := len(fake.sent()); n != 0 {
+	if n := len(ses.Messages()); n != 0 {
 		t.Errorf("SES received %d messages; want none", n)
 	}
 }
@@ -192,7 +192,7 @@ func TestVerifyCheckErrorFailsClosed(t *testing.T) {
 // TestVerifyCheckCachesDNSAcrossSends shows the domain cache at work through
 // the Client: the second send to the same domain costs no lookup.
 func TestVerifyCheckCachesDNSAcrossSends(t *testing.T) {
-	_, api := newFakeSES(t)
+	_, api := newSES(t)
 	z := newZone()
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Checks = []sesguard.Check{sesguard.VerifyCheck(newVerifyChain(z))}

@@ -10,14 +10,84 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/verify"
 )
+
+// result is what VerifyAddress should return.
+type result struct {
+	status verify.Status
+	flags  verify.Flags
+	detail string
+}
+
+func (want result) check(t *testing.T, r verify.ExternalResult) {
+	t.Helper()
+	if r.Status != want.status || r.Flags != want.flags || r.Detail != want.detail {
+		t.Fatalf("VerifyAddress = %+v; want %s flags %v %q", r, want.status, want.flags, want.detail)
+	}
+}
+
+// TestVerifyAddress asks the sestest emulator, through the real SDK client,
+// about addresses whose verdicts it works out as SES does: from the syntax,
+// the domain's DNS and whether the mailbox exists.
+func TestVerifyAddress(t *testing.T) {
+	cases := []struct {
+		name string
+		addr string
+		want result
+	}{
+		{"high confidence valid", "jane@example.com",
+			result{verify.StatusValid, 0, "SES: high confidence that the address is valid"}},
+		{"role address is flagged", "support@example.com",
+			result{verify.StatusValid, verify.FlagRole, "SES: high confidence that the address is valid"}},
+		{"low confidence is invalid, with the failed check", "bounce@simulator.amazonses.com",
+			result{verify.StatusInvalid, 0, "SES: invalid (mailbox does not exist)"}},
+		{"low confidence is invalid, with the failed checks", "a@site.invalid",
+			result{verify.StatusInvalid, 0, "SES: invalid (no valid DNS records, mailbox does not exist)"}},
+		{"bad syntax fails every check", "not-an-address",
+			result{verify.StatusInvalid, 0, "SES: invalid (bad syntax, no valid DNS records, mailbox does not exist)"}},
+	}
+	ses := sestest.RunT(t)
+	var mu sync.Mutex
+	var asked []string
+	ses.SetFault(func(op string, body []byte) *sestest.Fault {
+		var in struct{ EmailAddress string }
+		if err := json.Unmarshal(body, &in); err != nil {
+			t.Errorf("%s request body: %v", op, err)
+		}
+		mu.Lock()
+		asked = append(asked, op+" "+in.EmailAddress)
+		mu.Unlock()
+		return nil
+	})
+	v := New(ses.Client(sestest.NoRetries))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			asked = nil
+			mu.Unlock()
+			r, err := v.VerifyAddress(context.Background(), tc.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := "GetEmailAddressInsights " + tc.addr; !slices.Equal(asked, []string{want}) {
+				t.Errorf("SES was asked %q, want %q once", asked, want)
+			}
+			tc.want.check(t, r)
+		})
+	}
+}
 
 // newClient returns the real SESv2 client talking to handler over HTTP.
 func newClient(t *testing.T, handler http.HandlerFunc) *sesv2.Client {
@@ -35,7 +105,10 @@ func newClient(t *testing.T, handler http.HandlerFunc) *sesv2.Client {
 }
 
 // insightsServer answers GetEmailAddressInsights with body, after checking
-// that the SDK sent the operation SES defines.
+// that the SDK sent the operation SES defines. It serves the answers the
+// emulator never gives — a MEDIUM or unknown confidence, a disposable
+// address SES still rates valid, no verdict at all — which the Verifier must
+// map all the same.
 func insightsServer(t *testing.T, body string, asked *string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/v2/email/email-address-insights" {
@@ -51,52 +124,18 @@ func insightsServer(t *testing.T, body string, asked *string) http.HandlerFunc {
 	}
 }
 
-func TestVerifyAddress(t *testing.T) {
+func TestVerifyAddressVerdictsTheEmulatorNeverGives(t *testing.T) {
 	cases := []struct {
-		name   string
-		body   string
-		status verify.Status
-		flags  verify.Flags
-		detail string
+		name string
+		body string
+		want result
 	}{
-		{
-			name:   "high confidence valid",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"HIGH"},"Evaluations":{"HasValidSyntax":{"ConfidenceVerdict":"HIGH"},"MailboxExists":{"ConfidenceVerdict":"HIGH"}}}}`,
-			status: verify.StatusValid,
-			detail: "SES: high confidence that the address is valid",
-		},
-		{
-			name:   "low confidence is invalid, with the failed checks",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"LOW"},"Evaluations":{"HasValidSyntax":{"ConfidenceVerdict":"HIGH"},"HasValidDnsRecords":{"ConfidenceVerdict":"LOW"},"MailboxExists":{"ConfidenceVerdict":"LOW"}}}}`,
-			status: verify.StatusInvalid,
-			detail: "SES: invalid (no valid DNS records, mailbox does not exist)",
-		},
-		{
-			name:   "medium confidence is risky",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"MEDIUM"}}}`,
-			status: verify.StatusRisky,
-			detail: "SES: medium confidence that the address is valid",
-		},
-		{
-			name:   "disposable beats a valid verdict",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"HIGH"},"Evaluations":{"IsDisposable":{"ConfidenceVerdict":"HIGH"}}}}`,
-			status: verify.StatusDisposable,
-			flags:  verify.FlagDisposable,
-			detail: "SES: disposable address",
-		},
-		{
-			name:   "role address is flagged",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"HIGH"},"Evaluations":{"IsRoleAddress":{"ConfidenceVerdict":"HIGH"}}}}`,
-			status: verify.StatusValid,
-			flags:  verify.FlagRole,
-			detail: "SES: high confidence that the address is valid",
-		},
-		{
-			name:   "unknown confidence value",
-			body:   `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"CERTAIN"}}}`,
-			status: verify.StatusUnknown,
-			detail: "SES: unrecognised confidence CERTAIN",
-		},
+		{"medium confidence is risky", `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"MEDIUM"}}}`,
+			result{verify.StatusRisky, 0, "SES: medium confidence that the address is valid"}},
+		{"disposable beats a valid verdict", `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"HIGH"},"Evaluations":{"IsDisposable":{"ConfidenceVerdict":"HIGH"}}}}`,
+			result{verify.StatusDisposable, verify.FlagDisposable, "SES: disposable address"}},
+		{"unknown confidence value", `{"MailboxValidation":{"IsValid":{"ConfidenceVerdict":"CERTAIN"}}}`,
+			result{verify.StatusUnknown, 0, "SES: unrecognised confidence CERTAIN"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,9 +148,7 @@ func TestVerifyAddress(t *testing.T) {
 			if asked != "bob@example.com" {
 				t.Errorf("SES was asked about %q", asked)
 			}
-			if r.Status != tc.status || r.Flags != tc.flags || r.Detail != tc.detail {
-				t.Fatalf("VerifyAddress = %+v; want %s flags %v %q", r, tc.status, tc.flags, tc.detail)
-			}
+			tc.want.check(t, r)
 		})
 	}
 }
