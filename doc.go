@@ -143,8 +143,10 @@
 // SDK client talks to it over loopback, its mailbox simulator bounces and
 // complains like AWS's, and it posts signed notifications to a webhook or a
 // channel. It is what sesguard's own tests and the quickstart
-// (go run ./examples/quickstart) run on, and it works in any program's
-// tests.
+// (go run ./examples/quickstart) run on: errors come from the emulated
+// account itself (sandbox, paused or suspended account, a spent quota), and
+// Server.SetFault gives throttles and 5xx answers on cue. A program's own
+// tests can do the same.
 //
 // # Errors
 //
