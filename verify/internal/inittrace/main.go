@@ -3,8 +3,8 @@
 // importing verify costs at start-up with none of its package state pruned
 // by the linker:
 //
-//	go build -o /tmp/inittrace ./verify/internal/inittrace
-//	GODEBUG=inittrace=1 /tmp/inittrace
+//	go build -o inittrace ./verify/internal/inittrace
+//	GODEBUG=inittrace=1 ./inittrace
 //
 // Each "init" line on stderr gives a package's init time and heap
 // allocation; BENCHMARKS.md records the totals.
