@@ -18,9 +18,9 @@ var ErrInvalidAddress = errors.New("sesguard: invalid email address")
 
 // Canonical returns the form of addr that sesguard stores and looks up: the
 // display name and angle brackets dropped, the domain IDNA-encoded (the
-// Lookup profile of golang.org/x/net/idna) and lower-cased without a trailing
-// dot, the local part lower-cased and written without quotes unless it needs
-// them. So "Bob <Bob@Bücher.Example>" and "bob@xn--bcher-kva.example" are the
+// Lookup profile of golang.org/x/net/idna) and lower-cased, the local part
+// lower-cased and written without quotes unless it needs them. A domain with
+// a trailing dot is refused, as net/mail and SES refuse it. So "Bob <Bob@Bücher.Example>" and "bob@xn--bcher-kva.example" are the
 // same address.
 //
 // Lower-casing the local part is the default because mailbox providers treat
@@ -96,7 +96,7 @@ func canonicalASCII(addr string, keepLocalCase bool) (string, bool) {
 	if at <= 0 {
 		return "", false
 	}
-	local, domain := spec[:at], strings.TrimSuffix(spec[at+1:], ".")
+	local, domain := spec[:at], spec[at+1:]
 	if !isDotAtom(local) || !isLDHDomain(domain) {
 		return "", false
 	}
@@ -213,7 +213,6 @@ func canonicalDomain(d string) (string, error) {
 	if strings.HasPrefix(d, "[") {
 		return lower(d), nil // address literal, e.g. [192.0.2.1]
 	}
-	d = strings.TrimSuffix(d, ".")
 	if d == "" {
 		return "", errors.New("empty domain")
 	}
