@@ -33,6 +33,12 @@ func (m *memo) do(ctx context.Context, key string, lookup func(ctx context.Conte
 		return r, nil
 	}
 	ch := m.group.DoChan(key, func() (any, error) {
+		// A caller that missed the cache just before an earlier flight
+		// stored its result starts a flight of its own; it finds the
+		// result here instead of looking the key up again.
+		if r, ok := m.cache.get(key, m.now()); ok {
+			return r, nil
+		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
 		defer cancel()
 		r := lookup(lctx)
