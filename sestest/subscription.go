@@ -59,6 +59,8 @@ type Subscription struct {
 	ch       chan<- *Notification
 	opts     SubscribeOptions
 
+	transport *http.Transport // the endpoint's own, when opts.HTTPClient was not given
+
 	mu         sync.Mutex
 	token      string
 	state      subState
@@ -93,7 +95,12 @@ func (s *Server) Subscribe(endpointURL string, optFns ...func(*SubscribeOptions)
 	sub := s.newSubscription(optFns)
 	sub.endpoint = endpointURL
 	if sub.opts.HTTPClient == nil {
+		// A transport of its own, whose connections the subscription
+		// closes when the server closes: an endpoint's graceful shutdown
+		// must not wait on connections the emulator no longer uses.
+		sub.transport = http.DefaultTransport.(*http.Transport).Clone()
 		sub.opts.HTTPClient = &http.Client{
+			Transport:     sub.transport,
 			Timeout:       s.opts.DeliveryTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
@@ -275,6 +282,9 @@ func (sub *Subscription) unsubscribe(now time.Time) {
 // run delivers queued messages until the server closes.
 func (sub *Subscription) run() {
 	defer sub.s.workers.Done()
+	if sub.transport != nil {
+		defer sub.transport.CloseIdleConnections()
+	}
 	for {
 		sub.mu.Lock()
 		if len(sub.queue) == 0 {

@@ -114,6 +114,12 @@ func (a *app) wait(ctx context.Context) error {
 // the first one's result.
 func (a *app) stop() error {
 	a.stopOnce.Do(func() {
+		if a.emu != nil {
+			// In -demo the emulator is SNS, a client of this server: it
+			// goes first, with its connections, so that Shutdown does not
+			// wait on them.
+			a.emu.Close()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.shutdownTimeout)
 		defer cancel()
 		a.stopErr = a.srv.Shutdown(ctx)
