@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 )
@@ -104,7 +105,7 @@ func (f *failing) Put(ctx context.Context, s store.Suppression) error {
 // newHandler returns a handler over a new SQLite store, and the store.
 func newHandler(t testing.TB) (*handler, *failing) {
 	t.Helper()
-	st, db, err := openStore(context.Background(), "file:"+filepath.Join(t.TempDir(), "s.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)", "")
+	st, db, err := exampledb.Open(context.Background(), exampledb.SQLite(filepath.Join(t.TempDir(), "s.db")), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -43,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 )
 
 func main() {
@@ -63,7 +65,11 @@ func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if trigger != "" && trigger != "sns" && trigger != "sqs" {
 		return nil, nil, fmt.Errorf("SESGUARD_TRIGGER is %q: want sns or sqs", trigger)
 	}
-	st, db, err := openStore(ctx, getenv("SESGUARD_DSN"), getenv("SESGUARD_TABLE_PREFIX"))
+	dsn := getenv("SESGUARD_DSN")
+	if dsn == "" {
+		return nil, nil, errors.New("no store: set SESGUARD_DSN")
+	}
+	st, db, err := exampledb.Open(ctx, dsn, getenv("SESGUARD_TABLE_PREFIX"))
 	if err != nil {
 		return nil, nil, err
 	}

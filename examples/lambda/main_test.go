@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 )
 
 // dsns are the databases the function's store can live in: a new SQLite
@@ -37,42 +39,12 @@ func testEnv(t *testing.T, env, example string) map[string]string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	prefix := "lambda_" + hex.EncodeToString(b) + "_"
-	t.Cleanup(func() { dropTables(t, dsn, prefix) })
-	return map[string]string{"SESGUARD_DSN": dsn, "SESGUARD_TABLE_PREFIX": prefix}
-}
-
-// dropTables drops the tables whose names begin with prefix.
-func dropTables(t *testing.T, dsn, prefix string) {
-	ctx := context.Background()
-	_, db, err := openStore(ctx, dsn, prefix)
-	if err != nil {
-		t.Errorf("drop the test tables: %v", err)
-		return
-	}
-	defer db.Close()
-	schema := "DATABASE()" // MySQL
-	if strings.HasPrefix(dsn, "postgres") {
-		schema = "current_schema()"
-	}
-	rows, err := db.QueryContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = "+schema+" AND table_name LIKE '"+prefix+"%'")
-	if err != nil {
-		t.Errorf("list the test tables: %v", err)
-		return
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+	t.Cleanup(func() {
+		if err := exampledb.DropTables(context.Background(), dsn, prefix); err != nil {
 			t.Error(err)
 		}
-		names = append(names, n)
-	}
-	rows.Close()
-	for _, n := range names {
-		if _, err := db.ExecContext(ctx, "DROP TABLE "+n); err != nil {
-			t.Errorf("drop %s: %v", n, err)
-		}
-	}
+	})
+	return map[string]string{"SESGUARD_DSN": dsn, "SESGUARD_TABLE_PREFIX": prefix}
 }
 
 // The function main starts, on each database, for each trigger: an event
@@ -103,7 +75,7 @@ func TestFunctionOnEachStore(t *testing.T) {
 				} else if string(out) != "null" {
 					t.Errorf("SNS handler answered %s, want null", out)
 				}
-				st, again, err := openStore(context.Background(), env["SESGUARD_DSN"], env["SESGUARD_TABLE_PREFIX"])
+				st, again, err := exampledb.Open(context.Background(), env["SESGUARD_DSN"], env["SESGUARD_TABLE_PREFIX"])
 				if err != nil {
 					t.Fatal(err)
 				}

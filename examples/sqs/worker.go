@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sqsconsumer"
 )
 
@@ -36,7 +37,7 @@ func newWorker(ctx context.Context, cfg config, log *slog.Logger) (*worker, erro
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS region: set -region or AWS_REGION")
 	}
-	st, db, err := openStore(ctx, cfg.dsn, cfg.sqlite, cfg.tablePrefix)
+	st, db, err := exampledb.Open(ctx, exampledb.DSN(cfg.dsn, cfg.sqlite), cfg.tablePrefix)
 	if err != nil {
 		return nil, err
 	}

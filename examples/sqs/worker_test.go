@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 )
@@ -178,7 +179,7 @@ func TestWorkerConsumesAQueue(t *testing.T) {
 	}
 
 	// Another process opens the same store and finds the suppressions.
-	st, db, err := openStore(ctx, "", cfg.sqlite, "")
+	st, db, err := exampledb.Open(ctx, exampledb.SQLite(cfg.sqlite), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sestest"
 )
 
@@ -54,7 +55,7 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		}
 		sqlite = filepath.Join(a.tempDir, "sesguard.db")
 	}
-	st, db, err := openStore(ctx, cfg.dsn, sqlite, cfg.tablePrefix)
+	st, db, err := exampledb.Open(ctx, exampledb.DSN(cfg.dsn, sqlite), cfg.tablePrefix)
 	if err != nil {
 		return nil, err
 	}

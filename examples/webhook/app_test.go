@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sestest"
 )
 
@@ -110,7 +111,7 @@ func TestTheStoreOutlivesTheServer(t *testing.T) {
 	if err := a.stop(); err != nil {
 		t.Fatal(err)
 	}
-	st, db, err := openStore(context.Background(), cfg.dsn, cfg.sqlite, cfg.tablePrefix)
+	st, db, err := exampledb.Open(context.Background(), exampledb.DSN(cfg.dsn, cfg.sqlite), cfg.tablePrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
