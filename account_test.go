@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/internal/sendload"
 	"github.com/sesguard/sesguard/sestest"
 )
 
@@ -268,7 +269,7 @@ func TestTheEmulatorsThrottlesAreToldApart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			srv, api := emulator(t, 0, func(o *sestest.Options) { o.Account, o.Now = tt.account, clk.Now })
+			srv, api := sendload.Emulator(t, 0, func(o *sestest.Options) { o.Account, o.Now = tt.account, clk.Now })
 			c := accountClient(t, api, clk, newRefreshGate(clk))
 			if err := c.RefreshQuota(ctx); err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/internal/testclock"
 )
 
 // sleeper is an Options.Sleep that moves a test clock forward instead of
@@ -56,7 +57,7 @@ func recipients(n int) []string {
 
 // wallClock returns a test clock that starts at the wall clock's now, for
 // tests whose contexts have real deadlines.
-func wallClock() *clock { return &clock{t: time.Now()} }
+func wallClock() *clock { return testclock.New(time.Now()) }
 
 func closeClient(t *testing.T, c *sesguard.Client) {
 	t.Helper()
