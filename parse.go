@@ -83,7 +83,7 @@ func parsePayload(data []byte, records bool) ([]*Notification, error) {
 		for i, r := range p.Records {
 			ns, err := parseRecord(r)
 			if err != nil {
-				return nil, fmt.Errorf("Records[%d]: %w", i, err)
+				return nil, fmt.Errorf("record %d: %w", i, err)
 			}
 			out = append(out, ns...)
 		}
@@ -115,11 +115,11 @@ func parseRecord(r recordWire) ([]*Notification, error) {
 	case r.SNS != nil:
 		e, err := sns.ParseEnvelope(r.SNS)
 		if err != nil {
-			return nil, fmt.Errorf("Sns: %w", err)
+			return nil, fmt.Errorf("field Sns: %w", err)
 		}
 		n, err := fromEnvelope(e)
 		if err != nil {
-			return nil, fmt.Errorf("Sns: %w", err)
+			return nil, fmt.Errorf("field Sns: %w", err)
 		}
 		return []*Notification{n}, nil
 	case r.Body != nil:
