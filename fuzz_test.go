@@ -3,6 +3,7 @@ package sesguard
 import (
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -16,6 +17,15 @@ import (
 // is the one that encoding/json's map[string]any decoding, mapped by hand
 // in refNotification, gives.
 func FuzzParse(f *testing.F) {
+	for _, glob := range []string{filepath.Join("testdata", "ses", "*.json"), filepath.Join(snsTestdata, "*.json")} {
+		paths, err := filepath.Glob(glob)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, p := range paths {
+			f.Add(readFile(f, p))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ns, err := Parse(data)
 		if err != nil {

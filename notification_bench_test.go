@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sesguard/sesguard/internal/snstest"
@@ -82,6 +83,48 @@ func BenchmarkParseEncodingJSON(b *testing.B) {
 		if err := json.Unmarshal([]byte(e.Message), &n); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkJSONLibraries is the measurement behind the choice of JSON
+// library: the fixture's envelope, then its Message into the SES wire
+// structs of sesjson.go (the full model), with each library. encoding/json
+// ignores the structs' embedded unknown-member maps, so it does a little
+// less work than json/v2 here.
+func BenchmarkJSONLibraries(b *testing.B) {
+	data := readFile(b, bounceFixture)
+	type envelope struct {
+		Type             string  `json:"Type"`
+		MessageID        string  `json:"MessageId"`
+		TopicARN         string  `json:"TopicArn"`
+		Message          string  `json:"Message"`
+		Timestamp        string  `json:"Timestamp"`
+		Subject          *string `json:"Subject"`
+		SignatureVersion string  `json:"SignatureVersion"`
+		Signature        string  `json:"Signature"`
+		SigningCertURL   *string `json:"SigningCertURL"`
+		UnsubscribeURL   *string `json:"UnsubscribeURL"`
+	}
+	for _, lib := range []struct {
+		name      string
+		unmarshal func([]byte, any) error
+	}{
+		{"encoding-json", json.Unmarshal},
+		{"json-v2", func(data []byte, v any) error { return jsonv2.Unmarshal(data, v) }},
+	} {
+		b.Run(lib.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var e envelope
+				if err := lib.unmarshal(data, &e); err != nil {
+					b.Fatal(err)
+				}
+				var w sesWire
+				if err := lib.unmarshal([]byte(e.Message), &w); err != nil || w.Bounce == nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

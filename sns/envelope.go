@@ -61,9 +61,9 @@ type MessageAttribute struct {
 }
 
 // envelopeJSON is the wire form of an envelope. The URL fields come in
-// two spellings (HTTP and SQS: SigningCertURL; Lambda: SigningCertUrl);
-// pointers tell a given field from an absent one, so that a message that
-// spells one field both ways is refused rather than read either way.
+// two spellings (HTTP and SQS: SigningCertURL; Lambda: SigningCertUrl); a
+// message that gives one field a value under both is refused rather than
+// read either way.
 type envelopeJSON struct {
 	Type              string                      `json:"Type"`
 	MessageID         string                      `json:"MessageId"`
@@ -73,12 +73,12 @@ type envelopeJSON struct {
 	Subject           *string                     `json:"Subject"`
 	SignatureVersion  string                      `json:"SignatureVersion"`
 	Signature         string                      `json:"Signature"`
-	SigningCertURL    *string                     `json:"SigningCertURL"`
-	SigningCertURL2   *string                     `json:"SigningCertUrl"`
-	SubscribeURL      *string                     `json:"SubscribeURL"`
-	SubscribeURL2     *string                     `json:"SubscribeUrl"`
-	UnsubscribeURL    *string                     `json:"UnsubscribeURL"`
-	UnsubscribeURL2   *string                     `json:"UnsubscribeUrl"`
+	SigningCertURL    string                      `json:"SigningCertURL"`
+	SigningCertURL2   string                      `json:"SigningCertUrl"`
+	SubscribeURL      string                      `json:"SubscribeURL"`
+	SubscribeURL2     string                      `json:"SubscribeUrl"`
+	UnsubscribeURL    string                      `json:"UnsubscribeURL"`
+	UnsubscribeURL2   string                      `json:"UnsubscribeUrl"`
 	Token             string                      `json:"Token"`
 	MessageAttributes map[string]MessageAttribute `json:"MessageAttributes"`
 	Unknown           map[string]jsontext.Value   `json:",embed"`
@@ -92,8 +92,8 @@ type envelopeJSON struct {
 // fields SNS does not document are tolerated and listed in Unknown.
 //
 // The input must be valid JSON (UTF-8, each name once: a message that
-// repeats a field, under either spelling, is refused). Field names match
-// exactly, as SNS writes them.
+// repeats a field, or gives one both spellings, is refused). Field names
+// match exactly, as SNS writes them.
 //
 // ParseEnvelope does not check the signature: see [Validator]. Every
 // error wraps [ErrMalformedEnvelope].
@@ -116,23 +116,19 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 	if w.Subject != nil {
 		e.Subject, e.HasSubject = *w.Subject, true
 	}
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		name       string
 		dst        *string
-		http, lamb *string
+		http, lamb string
 	}{
 		{"SigningCertURL", &e.SigningCertURL, w.SigningCertURL, w.SigningCertURL2},
 		{"SubscribeURL", &e.SubscribeURL, w.SubscribeURL, w.SubscribeURL2},
 		{"UnsubscribeURL", &e.UnsubscribeURL, w.UnsubscribeURL, w.UnsubscribeURL2},
 	} {
-		switch {
-		case f.http != nil && f.lamb != nil:
+		if f.http != "" && f.lamb != "" {
 			return nil, fmt.Errorf("%w: %s given in both spellings", ErrMalformedEnvelope, f.name)
-		case f.http != nil:
-			*f.dst = *f.http
-		case f.lamb != nil:
-			*f.dst = *f.lamb
 		}
+		*f.dst = f.http + f.lamb
 	}
 	if e.Type == "" || e.MessageID == "" || e.TopicARN == "" || e.Message == "" || e.Timestamp == "" {
 		return nil, fmt.Errorf("%w: Type, MessageId, TopicArn, Message and Timestamp are required", ErrMalformedEnvelope)
