@@ -7,6 +7,8 @@ import (
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/internal/sendload"
+	"github.com/sesguard/sesguard/internal/testclock"
+	"github.com/sesguard/sesguard/sestest"
 )
 
 func TestPacedSendsAreNotThrottled(t *testing.T) {
@@ -26,14 +28,19 @@ func TestPacedSendsAreNotThrottled(t *testing.T) {
 	}
 }
 
+// TestThrottlesAreAbsorbedByRetries runs the Client and SES on one test
+// clock that moves only when the Client waits, so that SES throttles the
+// Client's first burst however slowly the machine sends.
 func TestThrottlesAreAbsorbedByRetries(t *testing.T) {
-	srv, api := sendload.Emulator(t, 200)
+	clk := testclock.New(time.Now())
+	srv, api := sendload.Emulator(t, 200, func(o *sestest.Options) { o.Now = clk.Now })
 	c := newClient(t, api, func(o *sesguard.Options) {
 		// Ten times what SES allows: the Client's first burst alone is
 		// five times SES's.
 		o.SendRate = 2000
 		o.ThrottleBackoff = 20 * time.Millisecond
 		o.ThrottleRetries = 50
+		o.Now, o.Sleep = clk.Now, clk.Sleep
 	})
 	r := sendload.Load{Workers: 32, PerWorker: 6}.Run(c)
 	for _, err := range r.Errs {

@@ -34,4 +34,9 @@
 // Options.FailOpen it paces locally instead, at the same rate, and logs the
 // failure: each process then keeps the rate alone, so together they may pass
 // it, and the sesguard Client absorbs the throttles by retrying.
+//
+// A stalled connection, one that neither answers nor closes, never holds a
+// send past its context: WaitN returns the context's error at its deadline,
+// whatever the Redis client's own timeouts, and the send fails without
+// calling SES.
 package redislimiter

@@ -163,7 +163,8 @@ func (l *Limiter) SetBurstAt(_ time.Time, newBurst int) {
 // WaitN blocks until n tokens are taken, or fails at once, taking nothing,
 // when the wait would pass ctx's deadline. n may exceed the burst. When
 // Redis cannot be reached it returns an *UnavailableError, or, with
-// Options.FailOpen, waits on the local fallback.
+// Options.FailOpen, waits on the local fallback. When ctx ends while Redis
+// has not answered (a stalled connection), WaitN returns ctx.Err() at once.
 func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if n <= 0 {
 		return nil
@@ -241,8 +242,33 @@ return {1, wait}
 
 // reserve runs the script: it takes n tokens unless the wait for them is
 // longer than maxWait microseconds (negative: no limit), and returns the
-// wait.
+// wait. It returns ctx's error as soon as ctx is done, even when Redis has
+// not answered: go-redis bounds a call by its own ReadTimeout, not by the
+// context's deadline, unless the client was built with
+// ContextTimeoutEnabled. The call left behind ends within that timeout; if
+// Redis then runs the script, its tokens are taken unused, which can only
+// slow the shared pace.
 func (l *Limiter) reserve(ctx context.Context, interval int64, burst, n int, maxWait int64) (bool, time.Duration, error) {
+	type reply struct {
+		ok   bool
+		wait time.Duration
+		err  error
+	}
+	done := make(chan reply, 1)
+	go func() {
+		ok, wait, err := l.run(ctx, interval, burst, n, maxWait)
+		done <- reply{ok, wait, err}
+	}()
+	select {
+	case r := <-done:
+		return r.ok, r.wait, r.err
+	case <-ctx.Done():
+		return false, 0, ctx.Err()
+	}
+}
+
+// run runs the script on Redis and decodes its answer.
+func (l *Limiter) run(ctx context.Context, interval int64, burst, n int, maxWait int64) (bool, time.Duration, error) {
 	now := int64(-1)
 	if l.opts.Now != nil {
 		now = l.opts.Now().UnixMicro()

@@ -56,10 +56,12 @@ func simple(to ...string) *sesv2.SendEmailInput {
 	}
 }
 
-// ctxT is a context bounded for waits on real asynchrony.
+// ctxT is a context bounded for waits on real asynchrony: the bound
+// catches a hang, and is far above what a loaded machine under the race
+// detector needs (a 10 MB request took more than 10 s there).
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
