@@ -82,6 +82,12 @@ var addressParser = &mail.AddressParser{WordDecoder: &mime.WordDecoder{
 // domain of letter-digit-hyphen labels — without the cost of net/mail and
 // IDNA, giving the same result they would. It reports false for anything
 // else, which the general path then handles.
+//
+// An address that is already canonical is returned as it is, so the result
+// keeps alive whatever addr keeps alive. The store keeps addresses from
+// notifications; those are their own small allocations, since the
+// notification decoder copies every string (TestParseStringsAreCopies,
+// BenchmarkRetainedHeap), never a slice of the request.
 func canonicalASCII(addr string, keepLocalCase bool) (string, bool) {
 	spec := addr
 	if i := strings.LastIndexByte(addr, '<'); i >= 0 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/sesguard/sesguard/sns"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
@@ -51,7 +52,7 @@ func (c *Client) notifications() *notifyState {
 // Apply applies the suppression policy (Options.Policy) to n, one decision
 // per record, and returns the decisions. It does not verify anything: use
 // it where AWS handed over the notification (an SQS queue, a Lambda
-// invocation), with what [Parse] returns, or after [Verifier.Verify].
+// invocation), with what [Parse] returns, or after [sns.Validator.Validate].
 //
 // Apply is idempotent: a record already applied (same SES feedback id for
 // bounces and complaints, same SNS message otherwise) is skipped with
@@ -73,7 +74,7 @@ func (c *Client) Apply(ctx context.Context, n *Notification) ([]Decision, error)
 		switch {
 		case n.Type != "":
 			why = fmt.Sprintf("SES notification type %q has no recipients the policy acts on", n.Type)
-		case n.SNS != nil && n.SNS.Type != SNSNotification:
+		case n.SNS != nil && n.SNS.Type != sns.TypeNotification:
 			why = "SNS " + n.SNS.Type
 		}
 		d := Decision{Action: ActionIgnored, Record: Record{Type: n.Type, Notification: n}, Why: why, At: now}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/sesguard/sesguard/sns"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
@@ -286,7 +287,7 @@ func TestApplyDedupe(t *testing.T) {
 		c := newNotifyClient(t)
 		identity := parseOne(t, bounceJSON("f1", "Transient", "General", "4.0.0", "a@example.com"))
 		event := parseOne(t, []byte(`{"eventType":"Bounce","bounce":{"bounceType":"Transient","feedbackId":"f1","bouncedRecipients":[{"emailAddress":"a@example.com"}]},"mail":{}}`))
-		event.SNS = &Envelope{MessageID: "another SNS message"}
+		event.SNS = &sns.Envelope{MessageID: "another SNS message"}
 		apply(t, c, identity)
 		if ds := apply(t, c, event); ds[0].Action != ActionDuplicate {
 			t.Fatalf("second route: %+v", ds[0])
@@ -400,7 +401,7 @@ func TestApplyHooksAndIgnored(t *testing.T) {
 		o.Policy.OnDecision = func(_ context.Context, d Decision) { got = append(got, d) }
 	})
 	for _, file := range []string{"php-notification-v1.json", "javav2-subscription-confirmation-v1.json"} {
-		ds := apply(t, c, parseOne(t, readFile(t, filepath.Join("testdata", "sns", file))))
+		ds := apply(t, c, parseOne(t, readFile(t, filepath.Join(snsTestdata, file))))
 		if len(ds) != 1 || ds[0].Action != ActionIgnored {
 			t.Fatalf("%s: %+v", file, ds)
 		}

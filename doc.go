@@ -63,14 +63,15 @@
 // feedback notifications, or a configuration set's event destination, at
 // an SNS topic, and deliver that topic to sesguard in one of three ways:
 //
-//   - An HTTPS subscription: serve [Client.SNSHandler]. It verifies every
-//     message's SNS signature (SignatureVersion 1 and 2, certificates only
-//     from https://sns.<region>.amazonaws.com), confirms the subscription
-//     only after that check, and answers 200 only once the store was
-//     written, so SNS retries whatever was not recorded. Set
-//     VerifierOptions.TopicARNs so that no other topic can post to it.
+//   - An HTTPS subscription: serve [Client.SNSHandler]. It checks every
+//     message with package sns (SignatureVersion 1 and 2, certificates only
+//     from https://sns.<region>.amazonaws.com, a required topic allow-list,
+//     a two-hour freshness window), confirms the subscription only after
+//     that check, and answers 200 only once the store was written, so SNS
+//     retries whatever was not recorded.
 //   - An SQS queue: package sqsconsumer polls it and deletes a message only
-//     after it was applied.
+//     after it was applied. Its messages are never refused for their age:
+//     they may wait in the queue for days.
 //   - A Lambda function: pass the event to [Parse], then each notification
 //     to [Client.Apply].
 //
@@ -81,8 +82,18 @@
 // [Parse] accepts all of these shapes — SNS envelopes, raw message delivery,
 // Lambda SNS and SQS events — in both SES formats (identity notifications,
 // "notificationType", and configuration-set events, "eventType"), and yields
-// one [Record] per affected recipient. [Verifier] checks signatures on its
-// own, for transports of your own.
+// one [Record] per affected recipient. For a transport of your own, check
+// each [Notification.SNS] with an [sns.Validator] before applying it.
+//
+// The flow is visible in the layout: package sns reads and authenticates
+// SNS envelopes and knows nothing of SES; this package holds the SES
+// notification model ([Notification], [Record], [Bounce], …) and [Parse]
+// beside the [Policy] and [Client.Apply] that act on it. The model stays
+// here rather than in a package of its own because it is the vocabulary of
+// the Client's API — Apply takes a Notification, a [Decision] carries a
+// Record, Policy hooks see a Bounce or a Complaint — so a separate package
+// would be imported by every program that imports this one, and would
+// only add a qualifier to every name.
 //
 // The [Policy] decides, and every number in it is an option:
 //
@@ -152,8 +163,8 @@
 //
 // Errors that callers branch on are sentinels: [ErrSuppressed],
 // [ErrStoreUnavailable], [ErrCheckFailed], [ErrInvalidMessage],
-// [ErrQuotaExceeded], [ErrBreakerOpen], [ErrMalformed], [ErrSignature],
-// [ErrNoDefault]. Errors that carry detail are types that match them with
+// [ErrQuotaExceeded], [ErrBreakerOpen], [ErrMalformed], [ErrNoDefault];
+// package sns has those of signature checks ([sns.ErrSignature], …). Errors that carry detail are types that match them with
 // errors.Is: [*SuppressedError], [*StoreError], [*CheckError],
 // [*QuotaExceededError], [*BreakerOpenError]. When the
 // store or a check cannot answer, the send fails — SES is not called —

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -45,11 +46,11 @@ func TestEndToEndSuppression(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := httptest.NewServer(client.SNSHandler(func(o *sesguard.HandlerOptions) {
-				o.HTTPClient = srv.SNSHTTPClient()
-				o.TopicARNs = []string{srv.TopicARN()}
+			web := httptest.NewServer(snsHandler(t, client, func(o *sesguard.HandlerOptions) {
+				o.SNS.HTTPClient = srv.SNSHTTPClient()
+				o.SNS.TopicARNs = []string{srv.TopicARN()}
 				if tt.source {
-					o.CertificateSource = srv
+					o.SNS.CertificateSource = srv
 				}
 			}))
 			defer web.Close()
@@ -110,7 +111,10 @@ func TestEndToEndSoftBounces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(client.SNSHandler(func(o *sesguard.HandlerOptions) { o.HTTPClient = srv.SNSHTTPClient() }))
+	web := httptest.NewServer(snsHandler(t, client, func(o *sesguard.HandlerOptions) {
+		o.SNS.HTTPClient = srv.SNSHTTPClient()
+		o.SNS.TopicARNs = []string{srv.TopicARN()}
+	}))
 	defer web.Close()
 	sub, err := srv.Subscribe(web.URL)
 	if err != nil {
@@ -153,8 +157,9 @@ func TestEndToEndRawDelivery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			web := httptest.NewServer(client.SNSHandler(func(o *sesguard.HandlerOptions) {
-				o.HTTPClient = srv.SNSHTTPClient()
+			web := httptest.NewServer(snsHandler(t, client, func(o *sesguard.HandlerOptions) {
+				o.SNS.HTTPClient = srv.SNSHTTPClient()
+				o.SNS.TopicARNs = []string{srv.TopicARN()}
 				o.AllowRawDelivery = allow
 			}))
 			defer web.Close()
@@ -203,7 +208,13 @@ func TestEndToEndBreaker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(client.SNSHandler(func(o *sesguard.HandlerOptions) { o.HTTPClient = srv.SNSHTTPClient() }))
+	web := httptest.NewServer(snsHandler(t, client, func(o *sesguard.HandlerOptions) {
+		o.SNS.HTTPClient = srv.SNSHTTPClient()
+		o.SNS.TopicARNs = []string{srv.TopicARN()}
+		// The emulator stamps messages by the wall clock, not the
+		// Client's test clock.
+		o.SNS.Now = time.Now
+	}))
 	defer web.Close()
 	sub, err := srv.Subscribe(web.URL)
 	if err != nil {
@@ -231,4 +242,14 @@ func TestEndToEndBreaker(t *testing.T) {
 	if st := client.Breaker(); st.Bounced != 1 || st.Sent != 20 {
 		t.Fatalf("breaker saw %d sent, %d bounced; want 20, 1", st.Sent, st.Bounced)
 	}
+}
+
+// snsHandler returns client's SNS handler, built with optFns.
+func snsHandler(t testing.TB, client *sesguard.Client, optFns ...func(*sesguard.HandlerOptions)) http.Handler {
+	t.Helper()
+	h, err := client.SNSHandler(optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

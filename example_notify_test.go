@@ -68,12 +68,19 @@ func ExampleClient_SNSHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("POST /ses/notifications", client.SNSHandler(func(o *sesguard.HandlerOptions) {
-		// Accept only the topics that carry this account's SES notifications.
-		o.TopicARNs = []string{"arn:aws:sns:us-east-1:123456789012:ses-feedback"}
-	}))
+	handler, err := client.SNSHandler(func(o *sesguard.HandlerOptions) {
+		// Accept only the topics that carry this account's SES
+		// notifications: without an allow-list SNSHandler fails, since
+		// anyone can publish signed messages on a topic of their own.
+		o.SNS.TopicARNs = []string{"arn:aws:sns:us-east-1:123456789012:ses-feedback"}
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	http.Handle("POST /ses/notifications", handler)
 	// Then subscribe https://<host>/ses/notifications to the topic; the
 	// handler confirms the subscription once its signature checks out.
+	// Messages older than sns.DefaultMaxAge (two hours) are refused.
 }
 
 // A Lambda function subscribed to the SNS topic receives an SNS event;

@@ -4,21 +4,26 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/sesguard/sesguard/sns"
 )
 
 // HandlerOptions configures the handler of [Client.SNSHandler]. The zero
-// value of every field is a documented default.
+// value of every field is a documented default, except that SNS.TopicARNs
+// (or SNS.AllowAnyTopic) is required.
 type HandlerOptions struct {
-	// VerifierOptions configures signature verification: the certificate
-	// source, the HTTP client (also used to confirm subscriptions), the
-	// topic allow-list and the maximum message age. Its Now defaults to
-	// the Client's clock.
-	VerifierOptions
+	// SNS configures the checks every message passes: the topic
+	// allow-list (required), the maximum age (default
+	// [sns.DefaultMaxAge]), the certificate source, and the HTTP client
+	// that fetches certificates and confirms subscriptions. Its Now
+	// defaults to the Client's clock.
+	SNS sns.ValidatorOptions
 
 	// MaxBodyBytes bounds a request body; a larger one is answered 413.
 	// Zero: 1 MiB. SNS messages are at most 256 KiB.
@@ -39,27 +44,34 @@ type HandlerOptions struct {
 }
 
 // SNSHandler returns an http.Handler for an SNS HTTP(S) subscription that
-// carries SES notifications. For each POST it verifies the SNS signature
-// (see [Verifier.Verify]), then:
+// carries SES notifications. For each POST it checks the message with an
+// [sns.Validator] — signed by SNS, from a topic in SNS.TopicARNs, no older
+// than SNS.MaxAge — then:
 //
 //   - a Notification is parsed and applied with [Client.Apply];
-//   - a SubscriptionConfirmation is confirmed by fetching its SubscribeURL,
-//     only after the signature and topic checks pass and only when the URL
-//     is https on an SNS host (unless ManualConfirm);
+//   - a SubscriptionConfirmation is confirmed by fetching its SubscribeURL
+//     ([sns.Validator.ConfirmSubscription]: only https to an SNS host),
+//     unless ManualConfirm;
 //   - an UnsubscribeConfirmation is logged and never confirmed.
 //
 // It answers 200 only after the store was written, so SNS retries whatever
 // was not recorded; 200 also for valid messages it ignores (other SES
 // event types, messages that are not SES notifications), so SNS does not
 // retry them. It answers 405 to anything but POST, 413 to a body over
-// MaxBodyBytes, 400 to a malformed message, 403 to a forged, unsigned or
-// disallowed one, 502 when a certificate cannot be fetched or a
+// MaxBodyBytes, 400 to a malformed message, 403 to a forged, unsigned,
+// stale or disallowed one, 502 when a certificate cannot be fetched or a
 // subscription not confirmed, and 500 when the store fails. Nothing is
 // written on any of these.
 //
+// SNSHandler fails when the options name no topic (anyone can publish
+// signed messages on a topic of their own: set SNS.AllowAnyTopic to accept
+// them anyway), or when SNS.MaxAge is not shorter than the policy's
+// DedupeWindow, which would let a genuine message be replayed once its
+// dedupe record expired.
+//
 // The handler is safe for concurrent use; create it once, since it holds
 // the certificate cache.
-func (c *Client) SNSHandler(optFns ...func(*HandlerOptions)) http.Handler {
+func (c *Client) SNSHandler(optFns ...func(*HandlerOptions)) (http.Handler, error) {
 	var o HandlerOptions
 	for _, fn := range optFns {
 		fn(&o)
@@ -67,17 +79,23 @@ func (c *Client) SNSHandler(optFns ...func(*HandlerOptions)) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	if o.Now == nil {
-		o.Now = c.now
+	if o.SNS.Now == nil {
+		o.SNS.Now = c.now
 	}
-	v := newVerifier(o.VerifierOptions)
-	return &snsHandler{c: c, opts: o, verifier: v}
+	v, err := sns.NewValidator(func(vo *sns.ValidatorOptions) { *vo = o.SNS })
+	if err != nil {
+		return nil, fmt.Errorf("sesguard: SNSHandler: %w", err)
+	}
+	if window := c.notifications().policy.DedupeWindow; v.MaxAge() >= window {
+		return nil, fmt.Errorf("sesguard: SNSHandler: SNS.MaxAge %s is not shorter than Policy.DedupeWindow %s: a replayed message would be applied again", v.MaxAge(), window)
+	}
+	return &snsHandler{c: c, opts: o, validator: v}, nil
 }
 
 type snsHandler struct {
-	c        *Client
-	opts     HandlerOptions
-	verifier *Verifier
+	c         *Client
+	opts      HandlerOptions
+	validator *sns.Validator
 }
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -112,7 +130,7 @@ func (h *snsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.raw(ctx, w, body)
 		return
 	}
-	e, err := ParseEnvelope(body)
+	e, err := sns.ParseEnvelope(body)
 	if err != nil {
 		h.reply(ctx, w, http.StatusBadRequest, "malformed SNS message", err)
 		return
@@ -121,18 +139,25 @@ func (h *snsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(ctx, w, http.StatusBadRequest, "x-amz-sns-message-type disagrees with the message", nil)
 		return
 	}
-	if err := h.verifier.Verify(ctx, e); err != nil {
-		status := http.StatusForbidden
-		if errors.Is(err, ErrCertificate) || ctx.Err() != nil {
-			status = http.StatusBadGateway
+	if e.Type == sns.TypeSubscriptionConfirmation && !h.opts.ManualConfirm {
+		if err := h.validator.ConfirmSubscription(ctx, e); err != nil {
+			h.refuse(ctx, w, "subscription not confirmed", err)
+			return
 		}
-		h.reply(ctx, w, status, "SNS message not verified", err)
+		h.c.log.InfoContext(ctx, "sesguard: SNS subscription confirmed", "topic", e.TopicARN)
+		h.reply(ctx, w, http.StatusOK, "subscription confirmed", nil)
+		return
+	}
+	if err := h.validator.Validate(ctx, e); err != nil {
+		h.refuse(ctx, w, "SNS message not verified", err)
 		return
 	}
 	switch e.Type {
-	case SNSSubscriptionConfirmation:
-		h.confirm(ctx, w, e)
-	case SNSUnsubscribeConfirmation:
+	case sns.TypeSubscriptionConfirmation:
+		h.c.log.InfoContext(ctx, "sesguard: SNS subscription awaits manual confirmation",
+			"topic", e.TopicARN, "subscribe_url", e.SubscribeURL)
+		h.reply(ctx, w, http.StatusOK, "subscription left for manual confirmation", nil)
+	case sns.TypeUnsubscribeConfirmation:
 		h.c.log.InfoContext(ctx, "sesguard: SNS subscription deactivated; not re-confirming",
 			"topic", e.TopicARN, "message_id", e.MessageID)
 		h.reply(ctx, w, http.StatusOK, "unsubscribe confirmation noted", nil)
@@ -144,6 +169,17 @@ func (h *snsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.apply(ctx, w, n)
 	}
+}
+
+// refuse answers a message that failed its checks or its confirmation:
+// 502 when SNS (a certificate, a confirmation) could not be reached or
+// the client left, so that SNS tries again; 403 otherwise.
+func (h *snsHandler) refuse(ctx context.Context, w http.ResponseWriter, msg string, err error) {
+	status := http.StatusForbidden
+	if errors.Is(err, sns.ErrCertificate) || errors.Is(err, sns.ErrConfirmation) || ctx.Err() != nil {
+		status = http.StatusBadGateway
+	}
+	h.reply(ctx, w, status, msg, err)
 }
 
 // raw handles a post of raw message delivery.
@@ -170,26 +206,6 @@ func (h *snsHandler) apply(ctx context.Context, w http.ResponseWriter, n *Notifi
 		return
 	}
 	h.reply(ctx, w, http.StatusOK, "ok", nil)
-}
-
-// confirm confirms a verified subscription by fetching its SubscribeURL.
-func (h *snsHandler) confirm(ctx context.Context, w http.ResponseWriter, e *Envelope) {
-	if err := checkSubscribeURL(e.SubscribeURL); err != nil {
-		h.reply(ctx, w, http.StatusForbidden, "SubscribeURL is not an SNS URL", err)
-		return
-	}
-	if h.opts.ManualConfirm {
-		h.c.log.InfoContext(ctx, "sesguard: SNS subscription awaits manual confirmation",
-			"topic", e.TopicARN, "subscribe_url", e.SubscribeURL)
-		h.reply(ctx, w, http.StatusOK, "subscription left for manual confirmation", nil)
-		return
-	}
-	if _, err := get(ctx, h.verifier.client, e.SubscribeURL, 64<<10); err != nil {
-		h.reply(ctx, w, http.StatusBadGateway, "could not confirm the subscription", err)
-		return
-	}
-	h.c.log.InfoContext(ctx, "sesguard: SNS subscription confirmed", "topic", e.TopicARN)
-	h.reply(ctx, w, http.StatusOK, "subscription confirmed", nil)
 }
 
 // reply writes a short plain-text answer and logs every refusal.

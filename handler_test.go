@@ -12,8 +12,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard/internal/snstest"
+	"github.com/sesguard/sesguard/sns"
 	"github.com/sesguard/sesguard/store/memstore"
+)
+
+// signedAt is the Timestamp of the messages the handler tests sign, and
+// handlerNow the handler's clock: a few seconds later.
+var (
+	signedAt   = "2026-05-01T12:00:00.000Z"
+	handlerNow = time.Date(2026, 5, 1, 12, 0, 5, 0, time.UTC)
 )
 
 // roundTripFunc adapts a function to http.RoundTripper.
@@ -45,43 +58,51 @@ func (s *snsWire) requests() []string {
 
 // signedBounce returns a Notification envelope carrying an SES permanent
 // bounce for addr, signed by the test signer.
-func signedBounce(t testing.TB, s *testSigner, id, addr string) *Envelope {
-	e := &Envelope{
-		Type: SNSNotification, MessageID: id, TopicARN: "arn:aws:sns:us-east-1:123456789012:ses",
+func signedBounce(t testing.TB, id, addr string) *sns.Envelope {
+	e := &sns.Envelope{
+		Type: sns.TypeNotification, MessageID: id, TopicARN: snstest.TopicARN,
 		Message:   string(bounceJSON("feedback-"+id, "Permanent", "General", "5.1.1", addr)),
-		Timestamp: "2026-05-01T12:00:00.000Z",
+		Timestamp: signedAt,
 	}
-	s.sign(t, e)
+	sign(t, e)
 	return e
 }
 
-func signedConfirmation(t testing.TB, s *testSigner, typ string) *Envelope {
-	e := &Envelope{
-		Type: typ, MessageID: "c1", TopicARN: "arn:aws:sns:us-east-1:123456789012:ses",
-		Message:      "You have chosen to subscribe to the topic arn:aws:sns:us-east-1:123456789012:ses.",
-		Timestamp:    "2026-05-01T12:00:00.000Z",
+func signedConfirmation(t testing.TB, typ string) *sns.Envelope {
+	e := &sns.Envelope{
+		Type: typ, MessageID: "c1", TopicARN: snstest.TopicARN,
+		Message:      "You have chosen to subscribe to the topic " + snstest.TopicARN + ".",
+		Timestamp:    signedAt,
 		Token:        "2336412f37fb687f5d51e6e2425929f5",
-		SubscribeURL: "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:ses&Token=2336412f37fb687f5d51e6e2425929f5",
+		SubscribeURL: "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + snstest.TopicARN + "&Token=2336412f37fb687f5d51e6e2425929f5",
 	}
-	s.sign(t, e)
+	sign(t, e)
 	return e
 }
 
 type handlerEnv struct {
 	store *memstore.Store
 	wire  *snsWire
+	c     *Client
 	h     http.Handler
 }
 
+// newHandlerEnv returns a handler over a memstore that accepts the test
+// signer's topic, with optFns applied after.
 func newHandlerEnv(t testing.TB, optFns ...func(*HandlerOptions)) *handlerEnv {
 	t.Helper()
 	env := &handlerEnv{store: memstore.New(), wire: &snsWire{}}
-	c := newNotifyClient(t, func(o *Options) { o.Store = env.store })
-	src := newTestSigner(t).source()
-	env.h = c.SNSHandler(append([]func(*HandlerOptions){func(o *HandlerOptions) {
-		o.CertificateSource = src
-		o.HTTPClient = env.wire.client()
+	env.c = newNotifyClient(t, func(o *Options) {
+		o.Store = env.store
+		o.Now = func() time.Time { return handlerNow }
+	})
+	h, err := env.c.SNSHandler(append([]func(*HandlerOptions){func(o *HandlerOptions) {
+		o.SNS.TopicARNs = []string{snstest.TopicARN}
+		o.SNS.CertificateSource = snsFixtures()
+		o.SNS.HTTPClient = env.wire.client()
 	}}, optFns...)...)
+	require.NoError(t, err)
+	env.h = h
 	return env
 }
 
@@ -96,24 +117,37 @@ func (env *handlerEnv) post(body []byte, header ...string) *httptest.ResponseRec
 	return w
 }
 
+// anyTopicAnyAge lets the real AWS messages of the fixtures through: they
+// come from other accounts' topics, years ago.
+func anyTopicAnyAge(o *HandlerOptions) {
+	o.SNS.TopicARNs = nil
+	o.SNS.AllowAnyTopic = true
+	o.SNS.MaxAge = sns.NoMaxAge
+}
+
 func TestHandler(t *testing.T) {
-	signer := newTestSigner(t)
-	bounce := marshalEnvelope(t, signedBounce(t, signer, "n1", "gone@example.com"), false)
-	tampered := signedBounce(t, signer, "n2", "gone@example.com")
+	bounce := snstest.Marshal(signedBounce(t, "n1", "gone@example.com"), false)
+	tampered := signedBounce(t, "n2", "gone@example.com")
 	tampered.Message = strings.Replace(tampered.Message, "gone@", "victim@", 1)
-	wrongTopic := signedBounce(t, signer, "n3", "gone@example.com")
-	unsigned := signedBounce(t, signer, "n4", "gone@example.com")
+	wrongTopic := signedBounce(t, "n3", "gone@example.com")
+	wrongTopic.TopicARN = "arn:aws:sns:us-east-1:999999999999:theirs"
+	sign(t, wrongTopic)
+	unsigned := signedBounce(t, "n4", "gone@example.com")
 	unsigned.Signature = ""
-	emptySubject := signedBounce(t, signer, "n5", "gone@example.com")
+	emptySubject := signedBounce(t, "n5", "gone@example.com")
 	emptySubject.HasSubject = true
-	badCertHost := signedBounce(t, signer, "n6", "gone@example.com")
+	badCertHost := signedBounce(t, "n6", "gone@example.com")
 	badCertHost.SigningCertURL = "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123456789abcdef.pem"
-	unknownCert := signedBounce(t, signer, "n7", "gone@example.com")
+	unknownCert := signedBounce(t, "n7", "gone@example.com")
 	unknownCert.SigningCertURL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ffffffff.pem"
-	badSubscribeURL := signedConfirmation(t, signer, SNSSubscriptionConfirmation)
+	stale := signedBounce(t, "n9", "gone@example.com")
+	stale.Timestamp = "2026-05-01T09:59:59.000Z"
+	sign(t, stale)
+	badSubscribeURL := signedConfirmation(t, sns.TypeSubscriptionConfirmation)
 	badSubscribeURL.SubscribeURL = "https://evil.example/?Action=ConfirmSubscription"
-	signer.sign(t, badSubscribeURL)
+	sign(t, badSubscribeURL)
 	rawBounce := bounceJSON("raw-1", "Permanent", "General", "5.1.1", "gone@example.com")
+	real := func(name string) []byte { return readFile(t, filepath.Join(snsTestdata, name)) }
 
 	tests := []struct {
 		name       string
@@ -126,29 +160,34 @@ func TestHandler(t *testing.T) {
 		confirmed  bool
 	}{
 		{"signed bounce", nil, "", bounce, nil, 200, true, false},
-		{"signed bounce in Lambda spelling", nil, "", marshalEnvelope(t, signedBounce(t, signer, "n8", "gone@example.com"), true), nil, 200, true, false},
+		{"signed bounce in Lambda spelling", nil, "", snstest.Marshal(signedBounce(t, "n8", "gone@example.com"), true), nil, 200, true, false},
 		{"GET", nil, http.MethodGet, nil, nil, 405, false, false},
 		{"oversize", func(o *HandlerOptions) { o.MaxBodyBytes = 100 }, "", bounce, nil, 413, false, false},
 		{"not JSON", nil, "", []byte("hello"), nil, 400, false, false},
 		{"not an SNS message", nil, "", []byte(`{"Type":"Notification"}`), nil, 400, false, false},
 		{"type header disagrees", nil, "", bounce, []string{"x-amz-sns-message-type", "SubscriptionConfirmation"}, 400, false, false},
-		{"tampered message", nil, "", marshalEnvelope(t, tampered, false), nil, 403, false, false},
-		{"unsigned", nil, "", marshalEnvelope(t, unsigned, false), nil, 403, false, false},
-		{"empty Subject added", nil, "", marshalEnvelope(t, emptySubject, false), nil, 403, false, false},
-		{"look-alike cert host", nil, "", marshalEnvelope(t, badCertHost, false), nil, 403, false, false},
-		{"topic not allowed", func(o *HandlerOptions) { o.TopicARNs = []string{"arn:aws:sns:us-east-1:123456789012:other"} }, "", marshalEnvelope(t, wrongTopic, false), nil, 403, false, false},
-		{"certificate unavailable", nil, "", marshalEnvelope(t, unknownCert, false), nil, 502, false, false},
+		{"tampered message", nil, "", snstest.Marshal(tampered, false), nil, 403, false, false},
+		{"unsigned", nil, "", snstest.Marshal(unsigned, false), nil, 403, false, false},
+		{"empty Subject added", nil, "", snstest.Marshal(emptySubject, false), nil, 403, false, false},
+		{"look-alike cert host", nil, "", snstest.Marshal(badCertHost, false), nil, 403, false, false},
+		{"another account's topic", nil, "", snstest.Marshal(wrongTopic, false), nil, 403, false, false},
+		{"older than the default max age", nil, "", snstest.Marshal(stale, false), nil, 403, false, false},
+		{"stale message accepted with NoMaxAge", func(o *HandlerOptions) { o.SNS.MaxAge = sns.NoMaxAge }, "", snstest.Marshal(stale, false), nil, 200, true, false},
+		{"certificate unavailable", nil, "", snstest.Marshal(unknownCert, false), nil, 502, false, false},
 		{"raw delivery refused by default", nil, "", rawBounce, []string{"x-amz-sns-rawdelivery", "true"}, 403, false, false},
 		{"raw delivery allowed", func(o *HandlerOptions) { o.AllowRawDelivery = true }, "", rawBounce, []string{"x-amz-sns-rawdelivery", "true"}, 200, true, false},
 		{"raw delivery of something else", func(o *HandlerOptions) { o.AllowRawDelivery = true }, "", []byte(`{"hello":1}`), []string{"x-amz-sns-rawdelivery", "true"}, 200, false, false},
-		{"real AWS message that is not SES", nil, "", readFile(t, filepath.Join("testdata", "sns", "javav2-notification-v2.json")), nil, 200, false, false},
-		{"real AWS SES bounce", nil, "", readFile(t, filepath.Join("testdata", "sns", "django-ses-bounce-notification.json")), nil, 200, false, false},
-		{"subscription confirmed", nil, "", marshalEnvelope(t, signedConfirmation(t, signer, SNSSubscriptionConfirmation), false), nil, 200, false, true},
-		{"subscription left for manual confirmation", func(o *HandlerOptions) { o.ManualConfirm = true }, "", marshalEnvelope(t, signedConfirmation(t, signer, SNSSubscriptionConfirmation), false), nil, 200, false, false},
-		{"forged confirmation not confirmed", nil, "", readFile(t, filepath.Join("testdata", "sns", "negative", "tampered-token.json")), nil, 403, false, false},
-		{"confirmation to a foreign SubscribeURL", nil, "", marshalEnvelope(t, badSubscribeURL, false), nil, 403, false, false},
-		{"unsubscribe confirmation never confirmed", nil, "", marshalEnvelope(t, signedConfirmation(t, signer, SNSUnsubscribeConfirmation), false), nil, 200, false, false},
-		{"real unsubscribe confirmation", nil, "", readFile(t, filepath.Join("testdata", "sns", "javav2-unsubscribe-confirmation-v2.json")), nil, 200, false, false},
+		{"real AWS message that is not SES", anyTopicAnyAge, "", real("javav2-notification-v2.json"), nil, 200, false, false},
+		{"real AWS SES bounce", anyTopicAnyAge, "", real("django-ses-bounce-notification.json"), nil, 200, false, false},
+		{"real AWS SES bounce, years old", func(o *HandlerOptions) { anyTopicAnyAge(o); o.SNS.MaxAge = 0 }, "", real("django-ses-bounce-notification.json"), nil, 403, false, false},
+		{"real AWS SES bounce from a topic not allowed", nil, "", real("django-ses-bounce-notification.json"), nil, 403, false, false},
+		{"subscription confirmed", nil, "", snstest.Marshal(signedConfirmation(t, sns.TypeSubscriptionConfirmation), false), nil, 200, false, true},
+		{"subscription left for manual confirmation", func(o *HandlerOptions) { o.ManualConfirm = true }, "", snstest.Marshal(signedConfirmation(t, sns.TypeSubscriptionConfirmation), false), nil, 200, false, false},
+		{"forged confirmation not confirmed", anyTopicAnyAge, "", real(filepath.Join("negative", "tampered-token.json")), nil, 403, false, false},
+		{"forged confirmation not confirmed manually either", func(o *HandlerOptions) { anyTopicAnyAge(o); o.ManualConfirm = true }, "", real(filepath.Join("negative", "tampered-token.json")), nil, 403, false, false},
+		{"confirmation to a foreign SubscribeURL", nil, "", snstest.Marshal(badSubscribeURL, false), nil, 403, false, false},
+		{"unsubscribe confirmation never confirmed", nil, "", snstest.Marshal(signedConfirmation(t, sns.TypeUnsubscribeConfirmation), false), nil, 200, false, false},
+		{"real unsubscribe confirmation", anyTopicAnyAge, "", real("javav2-unsubscribe-confirmation-v2.json"), nil, 200, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,98 +203,108 @@ func TestHandler(t *testing.T) {
 			} else {
 				w = env.post(tt.body, tt.header...)
 			}
-			if w.Code != tt.status {
-				t.Fatalf("status %d (%s), want %d", w.Code, strings.TrimSpace(w.Body.String()), tt.status)
-			}
-			_, ok, err := newNotifyClient(t, func(o *Options) { o.Store = env.store }).Suppressed(context.Background(), "gone@example.com")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok != tt.suppressed {
-				t.Errorf("suppressed %v, want %v", ok, tt.suppressed)
-			}
-			if tt.status != 200 && env.store.Len() != 0 {
-				t.Errorf("%d suppressions written on a %d", env.store.Len(), tt.status)
+			require.Equal(t, tt.status, w.Code, strings.TrimSpace(w.Body.String()))
+			_, ok, err := env.c.Suppressed(t.Context(), "gone@example.com")
+			require.NoError(t, err)
+			assert.Equal(t, tt.suppressed, ok, "suppressed")
+			if tt.status != 200 {
+				assert.Zero(t, env.store.Len(), "suppressions written on a %d", tt.status)
 			}
 			reqs := env.wire.requests()
-			if tt.confirmed != (len(reqs) == 1) || len(reqs) > 1 {
-				t.Errorf("SNS requests %v, confirmed want %v", reqs, tt.confirmed)
+			if !tt.confirmed {
+				assert.Empty(t, reqs, "requests to SNS")
+				return
 			}
-			for _, u := range reqs {
-				if !strings.HasPrefix(u, "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription") {
-					t.Errorf("request to %s", u)
-				}
-			}
+			require.Len(t, reqs, 1)
+			assert.True(t, strings.HasPrefix(reqs[0], "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"), reqs[0])
 		})
 	}
+}
+
+// TestHandlerSecureByDefault checks that the handler is not built with
+// settings that would let forged or replayed messages in.
+func TestHandlerSecureByDefault(t *testing.T) {
+	c := newNotifyClient(t)
+	t.Run("no topic allow-list", func(t *testing.T) {
+		h, err := c.SNSHandler()
+		require.ErrorContains(t, err, "AllowAnyTopic")
+		assert.Nil(t, h)
+	})
+	t.Run("any topic, by name", func(t *testing.T) {
+		_, err := c.SNSHandler(func(o *HandlerOptions) { o.SNS.AllowAnyTopic = true })
+		require.NoError(t, err)
+	})
+	t.Run("a freshness window as long as the dedupe window", func(t *testing.T) {
+		_, err := c.SNSHandler(func(o *HandlerOptions) {
+			o.SNS.TopicARNs = []string{snstest.TopicARN}
+			o.SNS.MaxAge = 14 * 24 * time.Hour
+		})
+		require.ErrorContains(t, err, "DedupeWindow")
+	})
+	t.Run("the default freshness window is shorter than the default dedupe window", func(t *testing.T) {
+		assert.Less(t, sns.DefaultMaxAge, c.notifications().policy.DedupeWindow)
+	})
 }
 
 // TestHandlerStoreFailure checks that a failed write is answered 500, so
 // that SNS retries, and that the retry is applied.
 func TestHandlerStoreFailure(t *testing.T) {
 	fs := &flakyStore{Store: memstore.New()}
-	c := newNotifyClient(t, func(o *Options) { o.Store = fs })
-	signer := newTestSigner(t)
-	h := c.SNSHandler(func(o *HandlerOptions) { o.CertificateSource = signer.source() })
-	body := marshalEnvelope(t, signedBounce(t, signer, "n1", "gone@example.com"), false)
+	c := newNotifyClient(t, func(o *Options) {
+		o.Store = fs
+		o.Now = func() time.Time { return handlerNow }
+	})
+	h, err := c.SNSHandler(func(o *HandlerOptions) {
+		o.SNS.TopicARNs = []string{snstest.TopicARN}
+		o.SNS.CertificateSource = snsFixtures()
+	})
+	require.NoError(t, err)
+	body := snstest.Marshal(signedBounce(t, "n1", "gone@example.com"), false)
 	post := func() int {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
 		return w.Code
 	}
 	fs.failing.Store(true)
-	if code := post(); code != 500 {
-		t.Fatalf("status %d while the store fails, want 500", code)
-	}
+	require.Equal(t, 500, post(), "while the store fails")
 	fs.failing.Store(false)
-	if code := post(); code != 200 {
-		t.Fatalf("status %d on the retry, want 200", code)
-	}
-	if _, ok, _ := c.Suppressed(context.Background(), "gone@example.com"); !ok {
-		t.Fatal("the retried bounce was not applied")
-	}
-	if code := post(); code != 200 {
-		t.Fatalf("status %d for a duplicate, want 200", code)
-	}
+	require.Equal(t, 200, post(), "the retry")
+	_, ok, err := c.Suppressed(t.Context(), "gone@example.com")
+	require.NoError(t, err)
+	require.True(t, ok, "the retried bounce was not applied")
+	require.Equal(t, 200, post(), "a duplicate")
 }
 
 // TestHandlerEveryForgery posts every negative fixture and checks that the
 // handler refuses it without writing or fetching anything.
 func TestHandlerEveryForgery(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join("testdata", "sns", "negative", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	paths, err := filepath.Glob(filepath.Join(snsTestdata, "negative", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			env := newHandlerEnv(t)
-			if w := env.post(readFile(t, p)); w.Code != http.StatusForbidden {
-				t.Fatalf("status %d, want 403", w.Code)
-			}
-			if env.store.Len() != 0 || len(env.wire.requests()) != 0 {
-				t.Fatalf("wrote %d, requested %v", env.store.Len(), env.wire.requests())
-			}
+			env := newHandlerEnv(t, anyTopicAnyAge)
+			w := env.post(readFile(t, p))
+			require.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
+			assert.Zero(t, env.store.Len())
+			assert.Empty(t, env.wire.requests())
 		})
 	}
 }
 
 func TestHandlerClientGoneIsNotForbidden(t *testing.T) {
-	signer := newTestSigner(t)
 	block := make(chan struct{})
 	defer close(block)
-	c := newNotifyClient(t)
-	h := c.SNSHandler(func(o *HandlerOptions) {
-		o.CertificateSource = certSourceFunc(func(ctx context.Context, _ string) (*x509.Certificate, error) {
+	env := newHandlerEnv(t, func(o *HandlerOptions) {
+		o.SNS.CertificateSource = snstest.SourceFunc(func(ctx context.Context, _ string) (*x509.Certificate, error) {
 			<-block
 			return nil, errors.New("unreachable")
 		})
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(marshalEnvelope(t, signedBounce(t, signer, "n1", "a@example.com"), false))).WithContext(ctx)
+	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(snstest.Marshal(signedBounce(t, "n1", "a@example.com"), false))).WithContext(ctx)
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if w.Code != http.StatusBadGateway {
-		t.Fatalf("status %d, want 502", w.Code)
-	}
+	env.h.ServeHTTP(w, r)
+	require.Equal(t, http.StatusBadGateway, w.Code)
 }

@@ -1,6 +1,10 @@
 package sesguard
 
-import "time"
+import (
+	"time"
+
+	"github.com/sesguard/sesguard/sns"
+)
 
 // EventType is the type of an SES notification, spelled as SES spells it in
 // the notificationType or eventType field.
@@ -60,7 +64,7 @@ type Notification struct {
 	// JSON (raw message delivery). Whether its signature was verified
 	// depends on the path: the HTTP handler always verifies it, [Parse]
 	// never does.
-	SNS *Envelope
+	SNS *sns.Envelope
 
 	// Unknown lists, as dotted paths, the fields SES sent that the model
 	// does not know (SES reserves the right to add fields) and known fields

@@ -1,9 +1,21 @@
 package sesguard
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/sesguard/sesguard/sns"
 )
+
+// ErrMalformed is wrapped by every error for input that is not a
+// well-formed SNS message, Lambda event or SES notification. The error
+// text names the offending field; for an SNS message it also wraps
+// [sns.ErrMalformedEnvelope].
+var ErrMalformed = errors.New("sesguard: malformed notification")
 
 // Parse decodes a payload in any of the shapes SES notifications arrive in
 // and returns the notifications it holds, in order:
@@ -16,9 +28,10 @@ import (
 //   - a Lambda SQS event ({"Records":[{"body":"..."}]}) whose bodies are
 //     either of the first two shapes.
 //
-// Parse does not verify SNS signatures: use it where AWS itself handed
+// Parse does not check SNS signatures: use it where AWS itself handed
 // over the payload (an SQS queue the application polls, a Lambda
-// invocation), and [Verifier] or the HTTP handler everywhere else.
+// invocation), and an [sns.Validator] or [Client.SNSHandler] everywhere
+// else. Nor does it check ages: a message may wait in a queue for days.
 //
 // An SNS message that is not an SES notification (a subscription
 // confirmation, or a message someone else published to the topic) yields a
@@ -34,48 +47,50 @@ func Parse(data []byte) ([]*Notification, error) {
 	return out, nil
 }
 
+// payloadWire tells the shapes apart: a Lambda event has Records, an SNS
+// message Type, bare SES JSON notificationType or eventType.
+type payloadWire struct {
+	Records          []recordWire   `json:"Records"`
+	Type             jsontext.Value `json:"Type"`
+	NotificationType jsontext.Value `json:"notificationType"`
+	EventType        jsontext.Value `json:"eventType"`
+}
+
+// recordWire is one record of a Lambda event: an SNS record (Sns) or an
+// SQS record (body).
+type recordWire struct {
+	SNS  jsontext.Value `json:"Sns"`
+	Body *string        `json:"body"`
+}
+
 // parsePayload decodes one payload; records says whether a Lambda event's
 // Records may appear (not inside an SQS body).
 func parsePayload(data []byte, records bool) ([]*Notification, error) {
-	d := jsonDecoder{data: data}
-	e := &Envelope{}
-	var seen envelopeFields
-	var out []*Notification
-	var hasRecords, bare bool
-	err := d.object(func(key []byte) error {
-		if ok, err := e.field(&d, key, &seen); ok || err != nil {
-			return err
-		}
-		switch string(key) {
-		case "Records":
-			if !records {
-				return fmt.Errorf("a Lambda event inside an SQS message body")
-			}
-			hasRecords = true
-			return d.array(func() error {
-				ns, err := parseRecord(&d)
-				out = append(out, ns...)
-				return err
-			})
-		case "notificationType", "eventType":
-			bare = true
-		}
-		e.Unknown = append(e.Unknown, string(key))
-		return d.skip()
-	})
-	if err == nil {
-		err = d.end()
-	}
-	switch {
-	case err != nil:
+	var p payloadWire
+	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, err
-	case hasRecords:
-		if seen != 0 || bare {
+	}
+	bare := p.NotificationType != nil || p.EventType != nil
+	switch {
+	case p.Records != nil:
+		if !records {
+			return nil, errors.New("a Lambda event inside an SQS message body")
+		}
+		if p.Type != nil || bare {
 			return nil, errors.New("a Lambda event mixed with other fields")
 		}
+		var out []*Notification
+		for i, r := range p.Records {
+			ns, err := parseRecord(r)
+			if err != nil {
+				return nil, fmt.Errorf("record %d: %w", i, err)
+			}
+			out = append(out, ns...)
+		}
 		return out, nil
-	case seen != 0:
-		if err := e.check(seen); err != nil {
+	case p.Type != nil:
+		e, err := sns.ParseEnvelope(data)
+		if err != nil {
 			return nil, err
 		}
 		n, err := fromEnvelope(e)
@@ -93,68 +108,39 @@ func parsePayload(data []byte, records bool) ([]*Notification, error) {
 	return nil, errors.New("neither an SNS message, a Lambda event nor an SES notification")
 }
 
-// parseRecord decodes one record of a Lambda event: an SNS record (Sns) or
-// an SQS record (body).
-func parseRecord(d *jsonDecoder) ([]*Notification, error) {
-	var out []*Notification
-	found := false
-	err := d.object(func(key []byte) error {
-		switch string(key) {
-		case "Sns":
-			if found {
-				return errors.New("a Lambda record with more than one message")
-			}
-			found = true
-			e := &Envelope{}
-			var seen envelopeFields
-			err := d.object(func(key []byte) error {
-				if ok, err := e.field(d, key, &seen); ok || err != nil {
-					return err
-				}
-				e.Unknown = append(e.Unknown, string(key))
-				return d.skip()
-			})
-			if err == nil {
-				err = e.check(seen)
-			}
-			if err != nil {
-				return fmt.Errorf("record field Sns: %w", err)
-			}
-			n, err := fromEnvelope(e)
-			out = append(out, n)
-			return err
-		case "body":
-			if found {
-				return errors.New("a Lambda record with more than one message")
-			}
-			found = true
-			body, err := d.str()
-			if err != nil {
-				return fmt.Errorf("body: %w", err)
-			}
-			ns, err := parsePayload([]byte(body), false)
-			if err != nil {
-				return fmt.Errorf("body: %w", err)
-			}
-			out = append(out, ns...)
-			return nil
+func parseRecord(r recordWire) ([]*Notification, error) {
+	switch {
+	case r.SNS != nil && r.Body != nil:
+		return nil, errors.New("a Lambda record with more than one message")
+	case r.SNS != nil:
+		e, err := sns.ParseEnvelope(r.SNS)
+		if err != nil {
+			return nil, fmt.Errorf("field Sns: %w", err)
 		}
-		return d.skip()
-	})
-	if err == nil && !found {
-		err = errors.New("a Lambda record with neither Sns nor body")
+		n, err := fromEnvelope(e)
+		if err != nil {
+			return nil, fmt.Errorf("field Sns: %w", err)
+		}
+		return []*Notification{n}, nil
+	case r.Body != nil:
+		ns, err := parsePayload([]byte(*r.Body), false)
+		if err != nil {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+		return ns, nil
 	}
-	return out, err
+	return nil, errors.New("a Lambda record with neither Sns nor body")
 }
 
 // fromEnvelope decodes the SES notification in a Notification envelope's
 // Message. Other SNS message types, and messages that are not SES
 // notifications, give a Notification with an empty Type.
-func fromEnvelope(e *Envelope) (*Notification, error) {
-	if e.Type != SNSNotification || !isObject(e.message) {
+func fromEnvelope(e *sns.Envelope) (*Notification, error) {
+	msg := []byte(e.Message)
+	if e.Type != sns.TypeNotification || !isObject(msg) {
 		return &Notification{SNS: e}, nil
 	}
-	n, err := decodeSES(e.message)
+	n, err := decodeSES(msg)
 	switch {
 	case errors.Is(err, errNotSES):
 		return &Notification{SNS: e}, nil
@@ -167,6 +153,6 @@ func fromEnvelope(e *Envelope) (*Notification, error) {
 
 // isObject reports whether data starts, after whitespace, with '{'.
 func isObject(data []byte) bool {
-	d := jsonDecoder{data: data}
-	return d.peek() == '{'
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
 }

@@ -2,15 +2,17 @@ package sesguard
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard/sns"
 )
 
 // sesExample is what one AWS example payload in testdata/ses must parse to,
@@ -93,24 +95,19 @@ func TestParseSESExamples(t *testing.T) {
 	for _, ex := range sesExamples {
 		covered[ex.file] = true
 		t.Run(ex.file, func(t *testing.T) {
-			n, err := ParseSES(readFile(t, filepath.Join("testdata", "ses", ex.file)))
-			if err != nil {
-				t.Fatal(err)
+			n, err := decodeSES(readFile(t, filepath.Join("testdata", "ses", ex.file)))
+			require.NoError(t, err)
+			assert.Equal(t, ex.typ, n.Type)
+			assert.Equal(t, ex.eventPublishing, n.EventPublishing)
+			assert.Equal(t, ex.addrs, addrsOf(n.Records()))
+			assert.NotEmpty(t, n.Mail.MessageID, "mail object not decoded")
+			assert.False(t, n.Mail.Timestamp.IsZero(), "mail object not decoded")
+			assert.NotEmpty(t, n.Mail.Destination, "mail object not decoded")
+			if ex.eventPublishing {
+				assert.NotNil(t, n.Mail.Tags["ses:configuration-set"], "tags not decoded")
 			}
-			if n.Type != ex.typ || n.EventPublishing != ex.eventPublishing {
-				t.Errorf("Type %q, EventPublishing %v; want %q, %v", n.Type, n.EventPublishing, ex.typ, ex.eventPublishing)
-			}
-			if got := addrsOf(n.Records()); !slices.Equal(got, ex.addrs) {
-				t.Errorf("records for %v, want %v", got, ex.addrs)
-			}
-			if n.Mail.MessageID == "" || n.Mail.Timestamp.IsZero() || len(n.Mail.Destination) == 0 {
-				t.Errorf("mail object not decoded: %+v", n.Mail)
-			}
-			if ex.eventPublishing && n.Mail.Tags["ses:configuration-set"] == nil {
-				t.Errorf("tags not decoded: %v", n.Mail.Tags)
-			}
-			if ex.typ == "Received" && !slices.Contains(n.Unknown, "receipt") {
-				t.Errorf("Unknown = %v, want the receipt object reported", n.Unknown)
+			if ex.typ == "Received" {
+				assert.Contains(t, n.Unknown, "receipt")
 			}
 		})
 	}
@@ -119,29 +116,17 @@ func TestParseSESExamples(t *testing.T) {
 			covered[f] = true
 		}
 		t.Run(ex.name, func(t *testing.T) {
-			n, err := ParseSES(ex.build(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n.Type != ex.typ {
-				t.Errorf("Type %q, want %q", n.Type, ex.typ)
-			}
-			if got := addrsOf(n.Records()); !slices.Equal(got, ex.addrs) {
-				t.Errorf("records for %v, want %v", got, ex.addrs)
-			}
-			if len(n.Unknown) != 0 {
-				t.Errorf("Unknown = %v, want none", n.Unknown)
-			}
+			n, err := decodeSES(ex.build(t))
+			require.NoError(t, err)
+			assert.Equal(t, ex.typ, n.Type)
+			assert.Equal(t, ex.addrs, addrsOf(n.Records()))
+			assert.Empty(t, n.Unknown)
 		})
 	}
 	entries, err := os.ReadDir(filepath.Join("testdata", "ses"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, e := range entries {
-		if !covered[e.Name()] {
-			t.Errorf("testdata/ses/%s has no expectation", e.Name())
-		}
+		assert.True(t, covered[e.Name()], "testdata/ses/%s has no expectation", e.Name())
 	}
 }
 
@@ -150,17 +135,13 @@ func TestParseSESExamples(t *testing.T) {
 func TestParseSESFields(t *testing.T) {
 	parse := func(t *testing.T, file string) *Notification {
 		t.Helper()
-		n, err := ParseSES(readFile(t, filepath.Join("testdata", "ses", file)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		n, err := decodeSES(readFile(t, filepath.Join("testdata", "ses", file)))
+		require.NoError(t, err)
 		return n
 	}
 	ts := func(s string) time.Time {
 		v, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return v
 	}
 	tests := []struct {
@@ -210,37 +191,25 @@ func TestParseSESFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			if got := tt.got(parse(t, tt.file)); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got  %+v\nwant %+v", got, tt.want)
-			}
+			assert.Equal(t, tt.want, tt.got(parse(t, tt.file)))
 		})
 	}
 	t.Run("mail timestamp in AWS's odd layout", func(t *testing.T) {
-		n, err := ParseSES(wrapObjects(t, "Delivery", "delivery", "object-delivery.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := time.Date(2018, 10, 8, 14, 5, 45, 0, time.UTC); !n.Mail.Timestamp.Equal(want) {
-			t.Errorf("mail timestamp %v, want %v", n.Mail.Timestamp, want)
-		}
+		n, err := decodeSES(wrapObjects(t, "Delivery", "delivery", "object-delivery.json"))
+		require.NoError(t, err)
+		assert.True(t, n.Mail.Timestamp.Equal(time.Date(2018, 10, 8, 14, 5, 45, 0, time.UTC)), "mail timestamp %v", n.Mail.Timestamp)
 	})
 }
 
 // TestParseShapes feeds one real bounce in every shape it can arrive in.
 func TestParseShapes(t *testing.T) {
-	httpBody := readFile(t, filepath.Join("testdata", "sns", "django-ses-bounce-notification.json"))
-	env, err := ParseEnvelope(httpBody)
-	if err != nil {
-		t.Fatal(err)
-	}
+	httpBody := readFile(t, bounceFixture)
+	env, err := sns.ParseEnvelope(httpBody)
+	require.NoError(t, err)
 	var generic map[string]any
-	if err := json.Unmarshal(httpBody, &generic); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(httpBody, &generic))
 	sqsBody, err := json.MarshalIndent(generic, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lambdaEnv := map[string]any{}
 	for k, v := range generic {
 		k = strings.NewReplacer("URL", "Url").Replace(k)
@@ -250,9 +219,7 @@ func TestParseShapes(t *testing.T) {
 	lambdaEnv["MessageAttributes"] = map[string]any{}
 	mustJSON := func(v any) []byte {
 		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return b
 	}
 	lambdaSNS := mustJSON(map[string]any{"Records": []any{map[string]any{
@@ -277,33 +244,27 @@ func TestParseShapes(t *testing.T) {
 		{"Lambda SQS event with an SNS body", lambdaSQS(sqsBody), true},
 		{"Lambda SQS event with a raw body", lambdaSQS([]byte(env.Message)), false},
 	}
-	v := NewVerifier(func(o *VerifierOptions) { o.CertificateSource = &fixtureSource{} })
+	v, err := sns.NewValidator(func(o *sns.ValidatorOptions) {
+		o.TopicARNs = []string{env.TopicARN}
+		o.MaxAge = sns.NoMaxAge
+		o.CertificateSource = snsFixtures()
+	})
+	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ns, err := Parse(tt.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ns) != 1 {
-				t.Fatalf("%d notifications, want 1", len(ns))
-			}
+			require.NoError(t, err)
+			require.Len(t, ns, 1)
 			n := ns[0]
-			if n.Type != EventBounce || n.Bounce.Type != BouncePermanent || n.Bounce.FeedbackID != "0100017fe7044080-b95aeb18-3fb8-408a-be9b-15fdbac3945a-000000" {
-				t.Fatalf("parsed %+v", n)
-			}
-			if got := addrsOf(n.Records()); !slices.Equal(got, []string{"bounce@simulator.amazonses.com"}) {
-				t.Errorf("records for %v", got)
-			}
-			if (n.SNS != nil) != tt.signed {
-				t.Fatalf("SNS envelope %v, want %v", n.SNS != nil, tt.signed)
-			}
+			require.Equal(t, EventBounce, n.Type)
+			assert.Equal(t, BouncePermanent, n.Bounce.Type)
+			assert.Equal(t, "0100017fe7044080-b95aeb18-3fb8-408a-be9b-15fdbac3945a-000000", n.Bounce.FeedbackID)
+			assert.Equal(t, []string{"bounce@simulator.amazonses.com"}, addrsOf(n.Records()))
+			require.Equal(t, tt.signed, n.SNS != nil, "SNS envelope")
 			if tt.signed {
-				if n.SNS.HasSubject || n.SNS.MessageID != env.MessageID {
-					t.Errorf("envelope %+v", n.SNS)
-				}
-				if err := v.Verify(t.Context(), n.SNS); err != nil {
-					t.Errorf("Verify: %v", err)
-				}
+				assert.False(t, n.SNS.HasSubject)
+				assert.Equal(t, env.MessageID, n.SNS.MessageID)
+				assert.NoError(t, v.Validate(t.Context(), n.SNS))
 			}
 		})
 	}
@@ -314,20 +275,20 @@ func TestParseNotSES(t *testing.T) {
 		file string
 		typ  string
 	}{
-		{"php-notification-v1.json", SNSNotification},
-		{"xrepo-7506a1-sqs-body-unicode-escapes.json", SNSNotification},
-		{"javav2-subscription-confirmation-v1.json", SNSSubscriptionConfirmation},
-		{"javav2-unsubscribe-confirmation-v2.json", SNSUnsubscribeConfirmation},
+		{"php-notification-v1.json", sns.TypeNotification},
+		{"xrepo-7506a1-sqs-body-unicode-escapes.json", sns.TypeNotification},
+		{"javav2-subscription-confirmation-v1.json", sns.TypeSubscriptionConfirmation},
+		{"javav2-unsubscribe-confirmation-v2.json", sns.TypeUnsubscribeConfirmation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			ns, err := Parse(readFile(t, filepath.Join("testdata", "sns", tt.file)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ns) != 1 || ns[0].Type != "" || ns[0].SNS == nil || ns[0].SNS.Type != tt.typ || ns[0].Records() != nil {
-				t.Fatalf("parsed %+v", ns[0])
-			}
+			ns, err := Parse(readFile(t, filepath.Join(snsTestdata, tt.file)))
+			require.NoError(t, err)
+			require.Len(t, ns, 1)
+			assert.Empty(t, ns[0].Type)
+			require.NotNil(t, ns[0].SNS)
+			assert.Equal(t, tt.typ, ns[0].SNS.Type)
+			assert.Nil(t, ns[0].Records())
 		})
 	}
 }
@@ -335,26 +296,38 @@ func TestParseNotSES(t *testing.T) {
 func TestParseUnknownTolerated(t *testing.T) {
 	data := []byte(`{"eventType":"Bounce","newTopLevel":{"a":[1,2]},
 		"bounce":{"bounceType":"Permanent","bounceSubType":"Brand new","future":true,
-			"bouncedRecipients":[{"emailAddress":"a@example.com","extra":null}]},
+			"bouncedRecipients":[{"emailAddress":"a@example.com","extra":null},{"emailAddress":"b@example.com","extra":1}]},
 		"mail":{"messageId":"m","timestamp":"last tuesday","newMailField":"x",
 			"commonHeaders":{"from":["a@b"],"newHeader":"v"},"headers":[{"name":"A","value":"B","x":1}]},
 		"delivery":{"recipients":["stray@example.com"]}}`)
-	n, err := ParseSES(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"newTopLevel", "bounce.future", "bounce.bouncedRecipients[].extra", "mail.timestamp",
-		"mail.newMailField", "mail.commonHeaders.newHeader", "mail.headers[].x", "delivery"}
-	if !slices.Equal(n.Unknown, want) {
-		t.Errorf("Unknown = %q\nwant      %q", n.Unknown, want)
-	}
-	if n.Delivery != nil || n.Bounce.SubType != "Brand new" || addrsOf(n.Records())[0] != "a@example.com" {
-		t.Errorf("parsed %+v", n)
-	}
+	n, err := decodeSES(data)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bounce.bouncedRecipients[].extra", "bounce.future", "delivery", "mail.commonHeaders.newHeader",
+		"mail.headers[].x", "mail.newMailField", "mail.timestamp", "newTopLevel"}, n.Unknown)
+	assert.Nil(t, n.Delivery)
+	assert.Equal(t, "Brand new", n.Bounce.SubType)
+	assert.Equal(t, []string{"a@example.com", "b@example.com"}, addrsOf(n.Records()))
 
-	n, err = ParseSES([]byte(`{"eventType":"Teleport","teleport":{"to":"mars"},"mail":{}}`))
-	if err != nil || n.Type != "Teleport" || n.Records() != nil || !slices.Equal(n.Unknown, []string{"teleport"}) {
-		t.Errorf("unknown type: %+v, %v", n, err)
+	n, err = decodeSES([]byte(`{"eventType":"Teleport","teleport":{"to":"mars"},"mail":{}}`))
+	require.NoError(t, err)
+	assert.Equal(t, EventType("Teleport"), n.Type)
+	assert.Nil(t, n.Records())
+	assert.Equal(t, []string{"teleport"}, n.Unknown)
+}
+
+// TestParseStringsAreCopies checks that no string of a parsed notification
+// shares memory with the input: the store keeps addresses, and an address
+// that pointed into a request buffer would keep the whole buffer alive.
+func TestParseStringsAreCopies(t *testing.T) {
+	data := readFile(t, bounceFixture)
+	ns, err := Parse(data)
+	require.NoError(t, err)
+	n := ns[0]
+	for _, s := range []string{n.Bounce.Recipients[0].EmailAddress, n.Mail.Destination[0], n.Mail.MessageID, n.SNS.Message, n.SNS.MessageID} {
+		assert.False(t, within(s, data), "%q points into the input", s)
+	}
+	for _, r := range n.Records() {
+		assert.False(t, within(r.Address, data) || within(r.Address, []byte(n.SNS.Message)), "record address %q shares a larger buffer", r.Address)
 	}
 }
 
@@ -372,8 +345,8 @@ func TestParseMalformed(t *testing.T) {
 		{"no shape", `{"hello":"world"}`},
 		{"envelope without MessageId", `{"Type":"Notification","TopicArn":"t","Timestamp":"x","Message":"{}"}`},
 		{"field twice", `{"Type":"Notification","Type":"Notification","MessageId":"m","TopicArn":"t","Timestamp":"x","Message":"{}"}`},
-		{"both spellings", `{"Type":"Notification","MessageId":"m","TopicArn":"t","Timestamp":"x","Message":"","SigningCertURL":"a","SigningCertUrl":"b"}`},
-		{"number for a string", `{"Type":1,"MessageId":"m","TopicArn":"t","Timestamp":"x","Message":""}`},
+		{"both spellings", `{"Type":"Notification","MessageId":"m","TopicArn":"t","Timestamp":"x","Message":"{}","SigningCertURL":"a","SigningCertUrl":"b"}`},
+		{"number for a string", `{"Type":1,"MessageId":"m","TopicArn":"t","Timestamp":"x","Message":"{}"}`},
 		{"trailing data", env("") + "x"},
 		{"two values", env("") + env("")},
 		{"Message is broken JSON", env(`{"notificationType":"Bounce",`)},
@@ -390,75 +363,19 @@ func TestParseMalformed(t *testing.T) {
 		{"Records not an array", `{"Records":{}}`},
 		{"record without a message", `{"Records":[{"EventSource":"aws:sns"}]}`},
 		{"record with two messages", `{"Records":[{"Sns":` + env("") + `,"body":"x"}]}`},
-		{"Records mixed with an envelope", `{"Records":[],"Type":"Notification","MessageId":"m","TopicArn":"t","Timestamp":"x","Message":""}`},
+		{"Records mixed with an envelope", `{"Records":[],"Type":"Notification","MessageId":"m","TopicArn":"t","Timestamp":"x","Message":"{}"}`},
+		{"invalid UTF-8", "{\"eventType\":\"Send\",\"send\":{},\"mail\":{\"source\":\"a\xffb\"}}"},
+		{"member twice", `{"eventType":"Send","send":{},"mail":{"source":"a","source":"b"}}`},
+		{"headersTruncated not a boolean", `{"eventType":"Send","send":{},"mail":{"headersTruncated":"maybe"}}`},
+		{"SES event without its object in an SQS body", `{"Records":[{"body":"{\"eventType\":\"Send\"}"}]}`},
 		{"Records inside an SQS body", `{"Records":[{"body":"{\"Records\":[]}"}]}`},
 		{"SQS body not JSON", `{"Records":[{"body":"hello"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ns, err := Parse([]byte(tt.data))
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("Parse = %v, %v; want ErrMalformed", ns, err)
-			}
+			require.ErrorIs(t, err, ErrMalformed, "parsed %v", ns)
+			assert.Nil(t, ns)
 		})
-	}
-}
-
-// TestDecoderStrings holds the decoder's string decoding to encoding/json's.
-func TestDecoderStrings(t *testing.T) {
-	tests := []struct{ name, lit string }{
-		{"plain", `"hello"`},
-		{"escapes", `"a\"b\\c\/d\b\f\n\r\t"`},
-		{"unicode escape", `"\u00b5g/m\u00B3"`},
-		{"surrogate pair", `"A Test Banana:\uD83C\uDF4C"`},
-		{"lone high surrogate", `"\uD83Cx"`},
-		{"lone low surrogate", `"\uDF4C"`},
-		{"high surrogate then non-surrogate escape", `"\uD83C\u0041"`},
-		{"literal backslash-u", `"\\u00b5"`},
-		{"UTF-8", `"Grüße, 日本"`},
-		{"invalid UTF-8", "\"a\xffb\xc3\""},
-		{"CRLF escape", `"Hello\r\nworld!"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var want string
-			if err := json.Unmarshal([]byte(tt.lit), &want); err != nil {
-				t.Fatal(err)
-			}
-			d := jsonDecoder{data: []byte(tt.lit)}
-			got, err := d.str()
-			if err != nil || got != want {
-				t.Fatalf("decoded %q, %v; encoding/json says %q", got, err, want)
-			}
-		})
-	}
-}
-
-func TestParseEnvelopeUnknownFields(t *testing.T) {
-	ns, err := Parse(readFile(t, filepath.Join("testdata", "sns", "negative", "tampered-message.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ns[0].SNS.Unknown, []string{"_negative_reason"}) {
-		t.Fatalf("Unknown = %q", ns[0].SNS.Unknown)
-	}
-}
-
-// TestPlainRun checks the eight-bytes-at-a-time scan against the byte
-// table, for every byte value at every position of a few words.
-func TestPlainRun(t *testing.T) {
-	for c := range 256 {
-		for pos := range 20 {
-			buf := []byte(strings.Repeat("a", 24))
-			buf[pos] = byte(c)
-			want := len(buf)
-			if !plainByte[c] {
-				want = pos
-			}
-			d := jsonDecoder{data: buf}
-			if got := d.plainRun(0); got != want {
-				t.Fatalf("byte %#x at %d: plainRun = %d, want %d", c, pos, got, want)
-			}
-		}
 	}
 }

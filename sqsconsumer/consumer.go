@@ -13,7 +13,10 @@
 // Messages may be SNS envelopes (raw message delivery off, the default) or
 // bare SES JSON (raw message delivery on). SQS only accepts messages its
 // access policy allows, so the SNS signature is not checked unless
-// Options.Verifier is set.
+// Options.Validator is set. Their age is never checked: a message may wait
+// in a queue for up to its retention period (14 days at most), or longer in
+// a dead-letter queue before it is redriven, and is still worth applying;
+// a Validator for a Consumer is built with MaxAge [sns.NoMaxAge].
 //
 // This package lives apart from sesguard so that programs that do not
 // use SQS do not compile the SQS client.
@@ -31,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sns"
 )
 
 // API is the part of *sqs.Client that a Consumer calls.
@@ -74,9 +78,11 @@ type Options struct {
 	// next. Zero: 1 second.
 	RetryDelay time.Duration
 
-	// Verifier, if set, checks the SNS signature of every enveloped
-	// message; one that fails is left in the queue. nil: not checked.
-	Verifier *sesguard.Verifier
+	// Validator, if set, checks the SNS signature and topic of every
+	// enveloped message; one that fails is left in the queue. It must be
+	// built with MaxAge sns.NoMaxAge, since messages wait in the queue:
+	// New refuses one that checks ages. nil: not checked.
+	Validator *sns.Validator
 
 	// Logger receives the Consumer's logs. nil: logs are discarded.
 	Logger *slog.Logger
@@ -102,6 +108,8 @@ func New(api API, applier Applier, optFns ...func(*Options)) (*Consumer, error) 
 		return nil, errors.New("sqsconsumer: New: nil API or Applier")
 	case o.QueueURL == "":
 		return nil, errors.New("sqsconsumer: New: Options.QueueURL is required")
+	case o.Validator != nil && o.Validator.MaxAge() > 0:
+		return nil, fmt.Errorf("sqsconsumer: New: Options.Validator refuses messages older than %s, but messages wait in the queue: build it with MaxAge sns.NoMaxAge", o.Validator.MaxAge())
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -185,8 +193,8 @@ func (c *Consumer) applyBody(ctx context.Context, body string) error {
 		return err
 	}
 	for _, n := range ns {
-		if c.opts.Verifier != nil && n.SNS != nil {
-			if err := c.opts.Verifier.Verify(ctx, n.SNS); err != nil {
+		if c.opts.Validator != nil && n.SNS != nil {
+			if err := c.opts.Validator.Validate(ctx, n.SNS); err != nil {
 				return err
 			}
 		}

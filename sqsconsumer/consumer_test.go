@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/sns"
 	"github.com/sesguard/sesguard/sqsconsumer"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
@@ -125,6 +126,41 @@ func read(t *testing.T, name string) string {
 	return string(b)
 }
 
+// TestNewRefusesAgeChecks checks that a Consumer is not built with a
+// Validator that would refuse messages for having waited in the queue.
+func TestNewRefusesAgeChecks(t *testing.T) {
+	client, err := sesguard.New(sesv2.New(sesv2.Options{Region: "us-east-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		maxAge time.Duration
+		ok     bool
+	}{
+		{"default max age", 0, false},
+		{"an hour", time.Hour, false},
+		{"NoMaxAge", sns.NoMaxAge, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := sns.NewValidator(func(o *sns.ValidatorOptions) {
+				o.TopicARNs = []string{"arn:aws:sns:us-east-1:123456789012:ses"}
+				o.MaxAge = tt.maxAge
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = sqsconsumer.New(sqs.New(sqs.Options{Region: "us-east-1"}), client, func(o *sqsconsumer.Options) {
+				o.QueueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/ses"
+				o.Validator = v
+			})
+			if (err == nil) != tt.ok {
+				t.Fatalf("New = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
 func TestConsumer(t *testing.T) {
 	q := sqsClient(t)
 	ctx := context.Background()
@@ -157,12 +193,23 @@ func TestConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := &gauge{inner: client}
+	// The fixtures are real messages from other accounts' topics, years
+	// old; a queue's messages are never refused for their age.
+	validator, err := sns.NewValidator(func(o *sns.ValidatorOptions) {
+		o.AllowAnyTopic = true
+		o.MaxAge = sns.NoMaxAge
+		o.CertificateSource = testdataCerts{}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := sqsconsumer.New(q, g, func(o *sqsconsumer.Options) {
 		o.QueueURL = url
 		o.Concurrency = 2
 		o.WaitTime = time.Second
 		o.VisibilityTimeout = time.Second
-		o.Verifier = sesguard.NewVerifier(func(o *sesguard.VerifierOptions) { o.CertificateSource = testdataCerts{} })
+		o.Validator = validator
+
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -215,7 +215,7 @@ func TestDomainCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := d.memo.cache.len(); n > 2 {
+	if n := d.memo.cache.Len(); n > 2 {
 		t.Fatalf("cache holds %d entries; MaxEntries is 2", n)
 	}
 }

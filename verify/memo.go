@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/sesguard/sesguard/internal/ttlcache"
 )
 
 // memo runs slow lookups (DNS, external verifiers) at most once per key at a
@@ -14,7 +16,7 @@ import (
 // timeout, so its result is cached for the next caller even if the first
 // gave up.
 type memo struct {
-	cache   *ttlCache[Result]
+	cache   *ttlcache.Cache[Result]
 	group   singleflight.Group
 	now     func() time.Time
 	timeout time.Duration
@@ -22,21 +24,21 @@ type memo struct {
 }
 
 func newMemo(maxEntries int, timeout time.Duration, now func() time.Time, ttl func(Result) time.Duration) *memo {
-	return &memo{cache: newTTLCache[Result](maxEntries), now: now, timeout: timeout, ttl: ttl}
+	return &memo{cache: ttlcache.New[Result](maxEntries), now: now, timeout: timeout, ttl: ttl}
 }
 
 func (m *memo) do(ctx context.Context, key string, lookup func(ctx context.Context) Result) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	if r, ok := m.cache.get(key, m.now()); ok {
+	if r, ok := m.cache.Get(key, m.now()); ok {
 		return r, nil
 	}
 	ch := m.group.DoChan(key, func() (any, error) {
 		// A caller that missed the cache just before an earlier flight
 		// stored its result starts a flight of its own; it finds the
 		// result here instead of looking the key up again.
-		if r, ok := m.cache.get(key, m.now()); ok {
+		if r, ok := m.cache.Get(key, m.now()); ok {
 			return r, nil
 		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
@@ -44,7 +46,7 @@ func (m *memo) do(ctx context.Context, key string, lookup func(ctx context.Conte
 		r := lookup(lctx)
 		if ttl := m.ttl(r); ttl > 0 {
 			now := m.now()
-			m.cache.put(key, r, now.Add(ttl), now)
+			m.cache.Put(key, r, now.Add(ttl), now)
 		}
 		return r, nil
 	})

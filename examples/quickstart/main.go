@@ -88,13 +88,19 @@ func run(ctx context.Context, w io.Writer) error {
 	defer client.Close()
 
 	say("3. Serving the SNS webhook and subscribing it to the topic; every message's signature is verified.")
-	webhook, err := serve(client.SNSHandler(func(o *sesguard.HandlerOptions) {
-		// In production the verifier fetches SNS's signing certificate over
-		// https and these two lines are absent. Here the emulator answers
+	handler, err := client.SNSHandler(func(o *sesguard.HandlerOptions) {
+		// Only the topic that carries this account's notifications may
+		// post: without an allow-list SNSHandler refuses to start.
+		o.SNS.TopicARNs = []string{ses.TopicARN()}
+		// In production the handler fetches SNS's signing certificate
+		// over https and this line is absent. Here the emulator answers
 		// for sns.<region>.amazonaws.com in process.
-		o.HTTPClient = ses.SNSHTTPClient()
-		o.TopicARNs = []string{ses.TopicARN()}
-	}))
+		o.SNS.HTTPClient = ses.SNSHTTPClient()
+	})
+	if err != nil {
+		return fmt.Errorf("build the SNS handler: %w", err)
+	}
+	webhook, err := serve(handler)
 	if err != nil {
 		return err
 	}

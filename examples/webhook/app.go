@@ -81,10 +81,13 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	}); err != nil {
 		return nil, err
 	}
-	sns := a.client.SNSHandler(func(o *sesguard.HandlerOptions) {
-		o.TopicARNs = topics
-		o.HTTPClient = snsClient
+	sns, err := a.client.SNSHandler(func(o *sesguard.HandlerOptions) {
+		o.SNS.TopicARNs = topics
+		o.SNS.HTTPClient = snsClient
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

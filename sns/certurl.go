@@ -1,4 +1,4 @@
-package sesguard
+package sns
 
 import (
 	"errors"
@@ -7,11 +7,18 @@ import (
 	"strings"
 )
 
-// ErrCertificateURL is wrapped by the error for an SNS message whose
-// SigningCertURL is not an https URL of a .pem file on an SNS host. It is
-// checked before any certificate source is asked, so no certificate is
-// ever fetched from anywhere else.
-var ErrCertificateURL = errors.New("sesguard: SigningCertURL is not an SNS certificate URL")
+var (
+	// ErrCertificateURL is wrapped by the error for an SNS message whose
+	// SigningCertURL is not an https URL of a .pem file on an SNS host.
+	// It is checked before any certificate source is asked, so no
+	// certificate is ever fetched from anywhere else.
+	ErrCertificateURL = errors.New("sns: SigningCertURL is not an SNS certificate URL")
+
+	// ErrSubscribeURL is wrapped by the error of
+	// [Validator.ConfirmSubscription] for a SubscribeURL that is not an
+	// https URL on an SNS host: nothing is fetched from it.
+	ErrSubscribeURL = errors.New("sns: SubscribeURL is not an SNS URL")
+)
 
 // checkCertURL accepts exactly https://sns.<region>.amazonaws.com/<name>.pem
 // (and the .amazonaws.com.cn partition): no user info, no port, no query,
@@ -42,7 +49,7 @@ func checkCertURL(raw string) error {
 // checkSubscribeURL accepts a SubscribeURL only on an SNS host, over https.
 func checkSubscribeURL(raw string) error {
 	if _, err := snsURL(raw); err != nil {
-		return fmt.Errorf("sesguard: SubscribeURL: %w", err)
+		return fmt.Errorf("%w: %w", ErrSubscribeURL, err)
 	}
 	return nil
 }

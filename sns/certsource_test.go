@@ -1,4 +1,4 @@
-package sesguard
+package sns_test
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -17,12 +16,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard/internal/snstest"
+	"github.com/sesguard/sesguard/sns"
 )
 
 // fakeSNSHost is an HTTPS server that presents a certificate for
 // sns.us-east-1.amazonaws.com, issued by a CA of its own, and a client that
 // trusts that CA and reaches the server whatever host it dials. It lets the
-// default certificate source run its real HTTPS path offline.
+// default certificate source run its real HTTPS path offline, and answers
+// subscription confirmations as SNS does.
 type fakeSNSHost struct {
 	srv    *httptest.Server
 	client *http.Client
@@ -30,26 +36,21 @@ type fakeSNSHost struct {
 	paths  []string
 }
 
-func newFakeSNSHost(t *testing.T, signer *testSigner) *fakeSNSHost {
+func newFakeSNSHost(t *testing.T) *fakeSNSHost {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	caTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
 	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	leafTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sns.us-east-1.amazonaws.com"},
 		DNSNames:  []string{"sns.us-east-1.amazonaws.com"},
@@ -57,25 +58,30 @@ func newFakeSNSHost(t *testing.T, signer *testSigner) *fakeSNSHost {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
+	signer := snstest.NewSigner()
 	f := &fakeSNSHost{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		f.paths = append(f.paths, r.URL.Path)
+		f.paths = append(f.paths, r.URL.RequestURI())
 		f.mu.Unlock()
 		switch r.URL.Path {
 		case "/SimpleNotificationService-0123456789abcdef.pem":
-			w.Write(signer.certPEM)
+			w.Write(signer.CertPEM)
 		case "/redirect.pem":
 			http.Redirect(w, r, "/SimpleNotificationService-0123456789abcdef.pem", http.StatusFound)
 		case "/garbage.pem":
 			w.Write([]byte("not a certificate"))
 		case "/huge.pem":
 			w.Write([]byte(strings.Repeat("A", 100<<10)))
+		case "/":
+			if r.URL.Query().Get("Action") == "ConfirmSubscription" {
+				w.Write([]byte("<ConfirmSubscriptionResponse/>"))
+				return
+			}
+			http.Redirect(w, r, "https://evil.example/", http.StatusFound)
 		default:
 			http.NotFound(w, r)
 		}
@@ -104,9 +110,8 @@ func (f *fakeSNSHost) requested() []string {
 }
 
 func TestHTTPCertificateSource(t *testing.T) {
-	signer := newTestSigner(t)
-	host := newFakeSNSHost(t, signer)
-	src := HTTPCertificateSource{Client: host.client}
+	host := newFakeSNSHost(t)
+	src := sns.HTTPCertificateSource{Client: host.client}
 	const base = "https://sns.us-east-1.amazonaws.com/"
 	tests := []struct {
 		name, url string
@@ -124,32 +129,27 @@ func TestHTTPCertificateSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(host.requested())
-			cert, err := src.Certificate(context.Background(), tt.url)
-			if tt.ok != (err == nil) {
-				t.Fatalf("Certificate = %v", err)
+			cert, err := src.Certificate(t.Context(), tt.url)
+			if tt.ok {
+				require.NoError(t, err)
+				assert.True(t, cert.Equal(snstest.NewSigner().Cert), "a different certificate")
+			} else {
+				require.Error(t, err)
 			}
-			if tt.ok && !cert.Equal(signer.cert) {
-				t.Fatal("a different certificate")
-			}
-			if fetched := len(host.requested()) > before; fetched != tt.fetched {
-				t.Fatalf("fetched %v, want %v", fetched, tt.fetched)
-			}
-			if !tt.fetched && !errors.Is(err, ErrCertificateURL) {
-				t.Fatalf("error %v, want ErrCertificateURL", err)
+			assert.Equal(t, tt.fetched, len(host.requested()) > before, "fetched")
+			if !tt.fetched {
+				assert.ErrorIs(t, err, sns.ErrCertificateURL)
 			}
 		})
 	}
 
-	t.Run("a handler with the default source verifies over HTTPS", func(t *testing.T) {
-		c := newNotifyClient(t)
-		h := c.SNSHandler(func(o *HandlerOptions) { o.HTTPClient = host.client })
-		env := &handlerEnv{store: nil, h: h}
-		w := env.post(marshalEnvelope(t, signedBounce(t, signer, "https-1", "gone@example.com"), false))
-		if w.Code != http.StatusOK {
-			t.Fatalf("status %d: %s", w.Code, w.Body)
-		}
-		if _, ok, _ := c.Suppressed(context.Background(), "gone@example.com"); !ok {
-			t.Fatal("not applied")
-		}
+	t.Run("a Validator with the default source validates over HTTPS", func(t *testing.T) {
+		v, err := sns.NewValidator(func(o *sns.ValidatorOptions) {
+			o.TopicARNs = []string{snstest.TopicARN}
+			o.HTTPClient = host.client
+			o.MaxAge = sns.NoMaxAge
+		})
+		require.NoError(t, err)
+		require.NoError(t, v.Validate(t.Context(), signed(t, "https-1", "{}")))
 	})
 }

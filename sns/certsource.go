@@ -1,4 +1,4 @@
-package sesguard
+package sns
 
 import (
 	"context"
@@ -18,7 +18,7 @@ const maxCertificateBytes = 64 << 10
 // HTTPCertificateSource fetches SNS signing certificates over HTTPS. It
 // checks the URL itself too (https, an SNS host, a .pem path), never
 // follows a redirect, and accepts only a 200 response holding one PEM
-// CERTIFICATE block. It is the [CertificateSource] a [Verifier] uses when
+// CERTIFICATE block. It is the [CertificateSource] a [Validator] uses when
 // none is configured.
 type HTTPCertificateSource struct {
 	// Client makes the requests; nil: a client with a 10-second timeout.
