@@ -1,0 +1,3 @@
+package dynamostore
+
+var canonical = func(s string) (string, error) { return s, nil }
