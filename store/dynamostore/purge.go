@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 )
 
 // Purge removes what expired by t: the suppressions whose non-zero
@@ -128,4 +127,3 @@ func (s *Store) purgeOthers(ctx context.Context, t time.Time) error {
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
-
