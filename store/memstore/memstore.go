@@ -153,22 +153,20 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		h := s.hash(a)
 		sh := s.shard(h)
 		sh.mu.RLock()
-		var e entry
-		ok := sh.mayContain(h)
-		if ok {
-			e, ok = sh.m[a]
+		if sh.mayContain(h) {
+			// The entry's suppressions are copied under the lock: a
+			// writer changes an entry's array of scopes in place.
+			if e, ok := sh.m[a]; ok && !s.isDuplicate(a, found, &seen) {
+				if found == nil {
+					found = make([]store.Suppression, 0, len(addrs)-i+len(e.more))
+				}
+				found = e.appendTo(found)
+				if seen != nil {
+					seen[a] = true
+				}
+			}
 		}
 		sh.mu.RUnlock()
-		if !ok || s.isDuplicate(a, found, &seen) {
-			continue
-		}
-		if found == nil {
-			found = make([]store.Suppression, 0, len(addrs)-i+len(e.more))
-		}
-		found = e.appendTo(found)
-		if seen != nil {
-			seen[a] = true
-		}
 	}
 	return found, nil
 }
