@@ -46,9 +46,9 @@ func checkCount(c store.Count) error {
 // (attrUntil, and the TTL) at least at c.KeepUntil. With a member, the add
 // is made once: the bucket item remembers the members it added in a string
 // set, and an add whose member is there already fails its condition and
-// changes nothing. The first try also raises the expiry, on condition that
-// it is lower; when that fails, the add is tried again without touching
-// the expiry, which also tells a member already added.
+// changes nothing. The first try also sets the expiry, on condition that
+// it is not later already; when that fails, the add is tried again without
+// touching the expiry, which also tells a member already added.
 func (s *Store) addCount(ctx context.Context, c store.Count, shard int, member string) error {
 	names := map[string]string{"#n": attrN}
 	values := map[string]types.AttributeValue{":n": numAttr(c.N)}
@@ -77,7 +77,7 @@ func (s *Store) addCount(ctx context.Context, c store.Count, shard int, member s
 		n, v := maps.Clone(names), maps.Clone(values)
 		n["#u"], n["#ttl"] = attrUntil, attrTTL
 		v[":u"], v[":ttl"] = numAttr(c.KeepUntil.UnixNano()), ttlAttr(c.KeepUntil)
-		raise := "(attribute_not_exists(#u) OR #u < :u)"
+		raise := "(attribute_not_exists(#u) OR #u <= :u)"
 		if cond != "" {
 			raise = cond + " AND " + raise
 		}
