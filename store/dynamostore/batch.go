@@ -3,10 +3,13 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // The most keys one BatchGetItem takes, and the most writes one
@@ -22,46 +25,59 @@ type tableKey struct {
 	key   map[string]types.AttributeValue
 }
 
-// batchGet reads keys, maxBatchGet per BatchGetItem, strongly consistent,
-// and calls found with each item returned and its table. Keys DynamoDB
-// leaves unprocessed are sent again, with jittered backoff, at most
-// BatchAttempts times in all; rounds report the BatchGetItem calls made.
-func (s *Store) batchGet(ctx context.Context, keys []tableKey, found func(table string, item map[string]types.AttributeValue) error) (rounds int, err error) {
-	for len(keys) > 0 {
-		n := min(len(keys), maxBatchGet)
-		req := make(map[string]types.KeysAndAttributes)
-		for _, k := range keys[:n] {
-			ka := req[k.table]
-			ka.Keys = append(ka.Keys, k.key)
-			ka.ConsistentRead = aws.Bool(true)
-			req[k.table] = ka
-		}
-		keys = keys[n:]
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt == s.o.BatchAttempts {
-				return rounds, fmt.Errorf("%d keys still unprocessed after %d attempts: %w", countKeys(req), attempt, ErrUnprocessed)
+// batchGet reads keys, maxBatchGet per BatchGetItem and the batches at
+// once, strongly consistent, and calls found with each item returned and
+// its table, from one goroutine at a time. Keys DynamoDB leaves
+// unprocessed are sent again, with jittered backoff, at most BatchAttempts
+// times in all.
+func (s *Store) batchGet(ctx context.Context, keys []tableKey, found func(table string, item map[string]types.AttributeValue) error) error {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	for chunk := range slices.Chunk(keys, maxBatchGet) {
+		g.Go(func() error {
+			req := make(map[string]types.KeysAndAttributes)
+			for _, k := range chunk {
+				ka := req[k.table]
+				ka.Keys = append(ka.Keys, k.key)
+				ka.ConsistentRead = aws.Bool(true)
+				req[k.table] = ka
 			}
-			if attempt > 0 {
-				if err := s.backoff(ctx, attempt-1); err != nil {
-					return rounds, err
+			for attempt := 0; len(req) > 0; attempt++ {
+				if attempt == s.o.BatchAttempts {
+					return fmt.Errorf("%d keys still unprocessed after %d attempts: %w", countKeys(req), attempt, ErrUnprocessed)
 				}
-			}
-			rounds++
-			out, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return rounds, err
-			}
-			for table, items := range out.Responses {
-				for _, it := range items {
-					if err := found(table, it); err != nil {
-						return rounds, err
+				if attempt > 0 {
+					if err := s.backoff(gctx, attempt-1); err != nil {
+						return err
 					}
 				}
+				out, err := s.api.BatchGetItem(gctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				err = deliver(out.Responses, found)
+				mu.Unlock()
+				if err != nil {
+					return err
+				}
+				req = out.UnprocessedKeys
 			}
-			req = out.UnprocessedKeys
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func deliver(responses map[string][]map[string]types.AttributeValue, found func(table string, item map[string]types.AttributeValue) error) error {
+	for table, items := range responses {
+		for _, it := range items {
+			if err := found(table, it); err != nil {
+				return err
+			}
 		}
 	}
-	return rounds, nil
+	return nil
 }
 
 func countKeys(req map[string]types.KeysAndAttributes) int {

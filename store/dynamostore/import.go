@@ -134,7 +134,7 @@ func (s *Store) importBatch(ctx context.Context, order []string, rows map[string
 		keys[i] = tableKey{s.table, suppressionKey(a)}
 	}
 	found := make(map[string]bool, len(order))
-	if _, err := s.batchGet(ctx, keys, func(_ string, m map[string]types.AttributeValue) error {
+	if err := s.batchGet(ctx, keys, func(_ string, m map[string]types.AttributeValue) error {
 		found[getStr(m, attrSK)] = true
 		return nil
 	}); err != nil {

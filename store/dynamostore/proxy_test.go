@@ -223,4 +223,3 @@ func fastRetries(attempts int) func(*dynamodb.Options) {
 		})
 	}
 }
-

@@ -18,12 +18,6 @@ import (
 // [ErrUnprocessed] rather than answer for part of addrs. The reads are
 // strongly consistent.
 func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
-	out, _, err := s.lookup(ctx, addrs)
-	return out, err
-}
-
-// lookup is Lookup, also reporting the BatchGetItem calls it made.
-func (s *Store) lookup(ctx context.Context, addrs []string) ([]store.Suppression, int, error) {
 	seen := make(map[string]struct{}, len(addrs))
 	keys := make([]tableKey, 0, len(addrs)*(1+len(s.o.Sources)))
 	for _, a := range addrs {
@@ -37,7 +31,7 @@ func (s *Store) lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		}
 	}
 	if len(keys) == 0 {
-		return nil, 0, nil
+		return nil, nil
 	}
 	var out []store.Suppression
 	at := make(map[store.Key]int) // index in out of the ScopeAll entries
@@ -53,7 +47,7 @@ func (s *Store) lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		}
 		out = append(out, v)
 	}
-	rounds, err := s.batchGet(ctx, keys, func(table string, m map[string]types.AttributeValue) error {
+	err := s.batchGet(ctx, keys, func(table string, m map[string]types.AttributeValue) error {
 		if table != s.table {
 			v, ok, err := s.source(table).suppression(m)
 			if ok {
@@ -71,9 +65,9 @@ func (s *Store) lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		return nil
 	})
 	if err != nil {
-		return nil, rounds, fmt.Errorf("dynamostore: lookup: %w", err)
+		return nil, fmt.Errorf("dynamostore: lookup: %w", err)
 	}
-	return out, rounds, nil
+	return out, nil
 }
 
 // update applies change to addr's suppression item with [Store.rmw]:
