@@ -35,7 +35,8 @@ func teamTable(t *testing.T, api *dynamodb.Client, items ...map[string]types.Att
 		_, err := api.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 		require.NoError(t, err)
 	})
-	require.NoError(t, dynamodb.NewTableExistsWaiter(api).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute))
+	waiter := dynamodb.NewTableExistsWaiter(api, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	require.NoError(t, waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute))
 	for _, it := range items {
 		_, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: it})
 		require.NoError(t, err)
