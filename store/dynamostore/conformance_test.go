@@ -10,3 +10,16 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
 }
+
+// TestConformanceWithOldItems runs the suite again with the conditional
+// writes' failures carrying the item as it is, as DynamoDB returns it
+// (ReturnValuesOnConditionCheckFailure) and dynalite does not, so that the
+// store's use of it is held to every rule too.
+func TestConformanceWithOldItems(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _, p := proxied(t, 3)
+		p.always("PutItem", oldItem)
+		p.always("DeleteItem", oldItem)
+		return s
+	})
+}

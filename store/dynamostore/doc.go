@@ -97,14 +97,15 @@
 // Lookup asks for the suppression item of each address with BatchGetItem,
 // 100 keys per call: a 50-recipient message costs one round trip, whatever
 // scopes its recipients hold, because one item holds all the scopes of an
-// address. The trade-off: a Put reads and writes the whole item of its
-// address (two round trips), and an address's scopes share DynamoDB's 400
+// address. The trade-off: a Put writes the whole item of its address
+// (read first, when the address holds something already), and an
+// address's scopes share DynamoDB's 400
 // KB item limit — room for hundreds of list unsubscribes, or five details
 // of the 64 KB a field may hold; a write that would pass it fails with
-// [store.ErrInvalid]. One item per address and scope would make Put a
-// single conditional write but Lookup a Query per address. Lookups are
-// sending's hot path and Puts arrive with notifications, so the item per
-// address wins.
+// [store.ErrInvalid]. One item per address and scope would make every Put a
+// single conditional write, but Lookup a Query per address, or two round
+// trips with an index of scopes. Lookups are sending's hot path and Puts
+// arrive with notifications, so the item per address wins.
 //
 // Keys that DynamoDB returns as UnprocessedKeys are asked for again with
 // jittered exponential backoff, within the context and at most
@@ -113,12 +114,16 @@
 //
 // # Never weaker
 //
-// Put reads the address's item (strongly consistent), decides with
-// [store.Replaces], and writes the item back with a PutItem whose
-// ConditionExpression holds only while the item's version is the one it
-// read (or while there is no item, for a new one). A concurrent writer
-// makes the condition fail; Put then reads again and decides afresh. So
-// of concurrent Puts to one key the strongest stays, in any order.
+// Put writes the address's whole item with a PutItem whose
+// ConditionExpression holds only while the item is as Put saw it: absent,
+// for the first suppression of an address (Put assumes so first, since
+// it is the common case, and costs one round trip then), or at the
+// version Put read. Put decides with [store.Replaces] on what it saw. A
+// concurrent writer makes the condition fail; Put then decides afresh on
+// the item as it is now — returned with the failure by DynamoDB
+// (ReturnValuesOnConditionCheckFailure), read again where a server does
+// not return it. So of concurrent Puts to one key the strongest stays, in
+// any order. Bounce records are changed the same way.
 //
 // # Exactly once
 //
@@ -134,8 +139,8 @@
 // mark — its maker crashed or lost its connection — finishes it with the
 // counts and token stored in it. Counts are therefore added exactly once,
 // and exactly one call reports that it made the mark: the one whose last
-// step succeeds. An applied notification with counts costs three writes
-// and a mark without counts one.
+// step succeeds. A mark with counts costs three writes, and one without
+// counts a single write.
 //
 // # Counters
 //

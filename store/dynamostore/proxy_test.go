@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ const (
 	throughput               // answer ProvisionedThroughputExceededException
 	throttling               // answer ThrottlingException
 	unprocessed              // forward the first half of a batch, and answer the rest unprocessed
+	oldItem                  // forward it, and return the item with a failed condition, as DynamoDB does and dynalite does not
 )
 
 // faultProxy is an HTTP proxy in front of the DynamoDB API server that
@@ -105,6 +107,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	case unprocessed:
 		p.partial(w, r, op, body)
 		return
+	case oldItem:
+		p.withOldItem(w, r, body)
+		return
 	}
 	status, out, err := p.forward(r, body)
 	if err != nil {
@@ -167,6 +172,42 @@ func (p *faultProxy) partial(w http.ResponseWriter, r *http.Request, op string, 
 		answer["UnprocessedItems"] = left
 	}
 	reply(w, http.StatusOK, answer)
+}
+
+// withOldItem forwards a PutItem or DeleteItem and, when its condition
+// failed and it asked for ReturnValuesOnConditionCheckFailure ALL_OLD,
+// adds the item as it is to the error, read with a GetItem of its key.
+func (p *faultProxy) withOldItem(w http.ResponseWriter, r *http.Request, body []byte) {
+	status, out, err := p.forward(r, body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	var req, answer map[string]any
+	if json.Unmarshal(body, &req) != nil || json.Unmarshal(out, &answer) != nil ||
+		req["ReturnValuesOnConditionCheckFailure"] != "ALL_OLD" ||
+		!strings.HasSuffix(fmt.Sprint(answer["__type"]), "#ConditionalCheckFailedException") {
+		write(w, status, out)
+		return
+	}
+	key, _ := req["Key"].(map[string]any)
+	if item, ok := req["Item"].(map[string]any); ok {
+		key = map[string]any{"pk": item["pk"], "sk": item["sk"]}
+	}
+	get, _ := json.Marshal(map[string]any{"TableName": req["TableName"], "Key": key, "ConsistentRead": true})
+	g := r.Clone(r.Context())
+	g.Header = r.Header.Clone()
+	g.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
+	gs, gout, err := p.forward(g, get)
+	var found map[string]any
+	if err != nil || gs != http.StatusOK || json.Unmarshal(gout, &found) != nil {
+		http.Error(w, "reading the old item failed", http.StatusBadGateway)
+		return
+	}
+	if found["Item"] != nil {
+		answer["Item"] = found["Item"]
+	}
+	reply(w, status, answer)
 }
 
 func with(m map[string]any, k string, v any) map[string]any {

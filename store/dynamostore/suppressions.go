@@ -97,11 +97,13 @@ func (s *Store) update(ctx context.Context, addr string, change func(*addrItem) 
 }
 
 // Put stores v unless the suppression stored under v.Key() is stronger
-// ([store.Replaces]). It reads the address's item and writes it back with
-// a conditional PutItem on the version it read, so a concurrent writer's
-// change is never overwritten: when the condition fails, Put reads the
-// item again and decides afresh. Two round trips when no one else writes
-// the address meanwhile.
+// ([store.Replaces]), with a conditional PutItem of the address's whole
+// item: for an address that holds nothing, on condition that it still
+// holds nothing — one round trip; for one that holds something, on
+// condition that the item's version is still the one Put decided on. A
+// concurrent writer's change is so never overwritten: when the condition
+// fails, Put decides afresh on the item as it is now (see the package
+// documentation, "Never weaker").
 func (s *Store) Put(ctx context.Context, v store.Suppression) (bool, error) {
 	if err := checkSuppression(v); err != nil {
 		return false, fmt.Errorf("dynamostore: put: %w", err)
@@ -120,8 +122,9 @@ func (s *Store) Put(ctx context.Context, v store.Suppression) (bool, error) {
 }
 
 // Delete removes the suppression stored under k, with the same conditional
-// read-modify-write as Put; the address's item goes with its last scope.
-// Delete does not touch the tables of Options.Sources, which are read-only.
+// write as Put after a strongly consistent read; the address's item goes
+// with its last scope. Delete does not touch the tables of
+// Options.Sources, which are read-only.
 func (s *Store) Delete(ctx context.Context, k store.Key) error {
 	if !storable(k.Address) {
 		return nil

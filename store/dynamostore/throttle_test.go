@@ -103,8 +103,7 @@ func TestThrottlingIsRetriedByTheSDK(t *testing.T) {
 			assert.Equal(t, want, addresses(got))
 			assert.Equal(t, 3, p.count("BatchGetItem"))
 
-			p.queue("GetItem", f)
-			p.queue("PutItem", f)
+			p.queue("PutItem", f, f)
 			written, err := s.Put(context.Background(), store.Suppression{Address: "late@example.com", Reason: store.ReasonComplaint})
 			require.NoError(t, err)
 			assert.True(t, written)
@@ -116,7 +115,7 @@ func TestPersistentThrottlingIsAStoreError(t *testing.T) {
 	s, direct, p := proxied(t, 3)
 	addrs, _ := recipients(t, direct, 10)
 	p.always("BatchGetItem", throughput)
-	p.always("GetItem", throttling)
+	p.always("PutItem", throttling)
 
 	_, err := s.Lookup(context.Background(), addrs)
 	var pte *types.ProvisionedThroughputExceededException
