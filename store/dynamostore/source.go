@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/store"
 )
 
@@ -147,7 +148,7 @@ func ScanSource(ctx context.Context, api API, src Source) iter.Seq2[store.Suppre
 				}
 				if err == nil {
 					addr := v.Address
-					if v.Address, err = canonical(addr); err != nil {
+					if v.Address, err = sesguard.Canonical(addr); err != nil {
 						err = fmt.Errorf("dynamostore: scan %s: address %q: %w: %w", src.Table, addr, err, store.ErrInvalid)
 					}
 				}

@@ -1,3 +1,0 @@
-package dynamostore
-
-var canonical = func(s string) (string, error) { return s, nil }
