@@ -101,13 +101,15 @@ func New(api API, table string, optFns ...func(*Options)) (*Store, error) {
 	if o.WriteAttempts <= 0 {
 		o.WriteAttempts = 32
 	}
+	tables := map[string]bool{table: true}
 	for i, src := range o.Sources {
 		if err := src.check(); err != nil {
 			return nil, fmt.Errorf("dynamostore: Sources[%d]: %w", i, err)
 		}
-		if src.Table == table {
-			return nil, fmt.Errorf("dynamostore: Sources[%d] is the store's own table %q", i, table)
+		if tables[src.Table] {
+			return nil, fmt.Errorf("dynamostore: Sources[%d]: table %q is read already", i, src.Table)
 		}
+		tables[src.Table] = true
 	}
 	o.Sources = append([]Source(nil), o.Sources...)
 	return &Store{api: api, table: table, o: o}, nil
