@@ -28,8 +28,7 @@ type tableKey struct {
 // batchGet reads keys, maxBatchGet per BatchGetItem and the batches at
 // once, strongly consistent, and calls found with each item returned and
 // its table, from one goroutine at a time. Keys DynamoDB leaves
-// unprocessed are sent again, with jittered backoff, at most BatchAttempts
-// times in all.
+// unprocessed are sent again (see untilProcessed).
 func (s *Store) batchGet(ctx context.Context, keys []tableKey, found func(table string, item map[string]types.AttributeValue) error) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -42,28 +41,21 @@ func (s *Store) batchGet(ctx context.Context, keys []tableKey, found func(table 
 				ka.ConsistentRead = aws.Bool(true)
 				req[k.table] = ka
 			}
-			for attempt := 0; len(req) > 0; attempt++ {
-				if attempt == s.o.BatchAttempts {
-					return fmt.Errorf("%d keys still unprocessed after %d attempts: %w", countKeys(req), attempt, ErrUnprocessed)
-				}
-				if attempt > 0 {
-					if err := s.backoff(gctx, attempt-1); err != nil {
-						return err
-					}
-				}
+			return s.untilProcessed(gctx, "keys", func() (int, error) {
 				out, err := s.api.BatchGetItem(gctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 				if err != nil {
-					return err
+					return 0, err
 				}
 				mu.Lock()
 				err = deliver(out.Responses, found)
 				mu.Unlock()
-				if err != nil {
-					return err
-				}
 				req = out.UnprocessedKeys
-			}
-			return nil
+				left := 0
+				for _, ka := range req {
+					left += len(ka.Keys)
+				}
+				return left, err
+			})
 		})
 	}
 	return g.Wait()
@@ -80,41 +72,47 @@ func deliver(responses map[string][]map[string]types.AttributeValue, found func(
 	return nil
 }
 
-func countKeys(req map[string]types.KeysAndAttributes) int {
-	n := 0
-	for _, ka := range req {
-		n += len(ka.Keys)
-	}
-	return n
-}
-
 // batchWrite puts items into the store's table, maxBatchWrite per
-// BatchWriteItem, sending what DynamoDB leaves unprocessed again with
-// jittered backoff, at most BatchAttempts times per batch.
+// BatchWriteItem, one batch after the other, sending what DynamoDB leaves
+// unprocessed again (see untilProcessed).
 func (s *Store) batchWrite(ctx context.Context, items []map[string]types.AttributeValue) error {
-	for len(items) > 0 {
-		n := min(len(items), maxBatchWrite)
-		reqs := make([]types.WriteRequest, n)
-		for i, it := range items[:n] {
+	for chunk := range slices.Chunk(items, maxBatchWrite) {
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, it := range chunk {
 			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 		}
-		items = items[n:]
 		req := map[string][]types.WriteRequest{s.table: reqs}
-		for attempt := 0; len(req[s.table]) > 0; attempt++ {
-			if attempt == s.o.BatchAttempts {
-				return fmt.Errorf("%d items still unprocessed after %d attempts: %w", len(req[s.table]), attempt, ErrUnprocessed)
-			}
-			if attempt > 0 {
-				if err := s.backoff(ctx, attempt-1); err != nil {
-					return err
-				}
-			}
+		if err := s.untilProcessed(ctx, "items", func() (int, error) {
 			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
 			if err != nil {
-				return err
+				return 0, err
 			}
 			req = out.UnprocessedItems
+			return len(req[s.table]), nil
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// untilProcessed calls send, which sends a batch and reports how much of
+// it DynamoDB left unprocessed, until nothing is left: again after a
+// jittered backoff that ends with ctx, BatchAttempts times at most. Then
+// it fails with ErrUnprocessed.
+func (s *Store) untilProcessed(ctx context.Context, what string, send func() (left int, err error)) error {
+	for attempt := 1; ; attempt++ {
+		left, err := send()
+		switch {
+		case err != nil:
+			return err
+		case left == 0:
+			return nil
+		case attempt == s.o.BatchAttempts:
+			return fmt.Errorf("%d %s still unprocessed after %d attempts: %w", left, what, attempt, ErrUnprocessed)
+		}
+		if err := s.backoff(ctx, attempt-1); err != nil {
+			return err
+		}
+	}
 }
