@@ -16,18 +16,6 @@ func TestApplyExactlyOnceUnderFaults(t *testing.T) {
 		faultstore.RunApplyMatrix(t, func(*testing.T) store.Store { return memstore.New() })
 	})
 	t.Run("NoTransactor", func(t *testing.T) {
-		faultstore.RunApplyMatrix(t, func(*testing.T) store.Store { return noTx(memstore.New()) })
+		faultstore.RunApplyMatrix(t, func(*testing.T) store.Store { return faultstore.WithoutTransactor(memstore.New()) })
 	})
 }
-
-// noTxStore is memstore with every ability but Transactor.
-type noTxStore struct {
-	store.Store
-	store.BounceCounter
-	store.Deduper
-	store.Counter
-	store.Lister
-	store.Purger
-}
-
-func noTx(s *memstore.Store) noTxStore { return noTxStore{s, s, s, s, s, s} }

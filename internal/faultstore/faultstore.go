@@ -267,3 +267,19 @@ func (s Full) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 		})
 	})
 }
+
+// WithoutTransactor returns s with every optional ability of package
+// store but store.Transactor, so that a test runs the Client's path for
+// stores that have no transactions. s must have every ability.
+func WithoutTransactor(s store.Store) store.Store {
+	return withoutTx{s, s.(store.BounceCounter), s.(store.Deduper), s.(store.Counter), s.(store.Lister), s.(store.Purger)}
+}
+
+type withoutTx struct {
+	store.Store
+	store.BounceCounter
+	store.Deduper
+	store.Counter
+	store.Lister
+	store.Purger
+}
