@@ -98,7 +98,7 @@ func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kep
 		n += k
 	}
 	var out *sesv2.SendBulkEmailOutput
-	err := c.deliver(ctx, n, func(ctx context.Context) (int, error) {
+	err := c.deliver(ctx, n, sendPriority(ctx, nil), func(ctx context.Context) (int, error) {
 		var err error
 		if out, err = c.api.SendBulkEmail(ctx, in, withoutThrottleRetries(optFns)...); err != nil {
 			return 0, err

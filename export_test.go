@@ -1,6 +1,11 @@
 package sesguard
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"golang.org/x/time/rate"
+)
 
 // ObserveBounces and ObserveComplaints feed the reputation breaker the way
 // the notification policy does, for the external tests.
@@ -10,4 +15,9 @@ func ObserveBounces(ctx context.Context, c *Client, n int) error {
 
 func ObserveComplaints(ctx context.Context, c *Client, n int) error {
 	return c.observeReputation(ctx, signalComplaint, n)
+}
+
+// AdaptRateOn is AdaptRate on the given clock.
+func AdaptRateOn(l *rate.Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
+	return adaptRate(l, now, sleep)
 }
