@@ -158,6 +158,24 @@
 // SubscribeURL and the UnsubscribeURL in process and refuses every other
 // host. A production verifier must never trust this certificate by default.
 //
+// # Running as a server
+//
+// The command sesguard emulator (package
+// github.com/sesguard/sesguard/cmd/sesguard) runs a Server on a fixed
+// address for suites in any language; [Options.Addr] does the same from
+// Go. Such a suite points its SDK at [Server.URL] with [AccessKeyID] and
+// [SecretAccessKey], and uses the control endpoints under /sestest/, which
+// are not SES operations:
+//
+//   - GET /sestest/signing-cert.pem: the signing certificate (PEM), to
+//     give the suite's SNS verifier for [Server.SigningCertURL];
+//   - POST /sestest/subscriptions with {"Endpoint": URL,
+//     "RawMessageDelivery": bool, "Confirmed": bool}: [Server.Subscribe];
+//     Confirmed skips the handshake ([SubscribeOptions.Confirmed]);
+//   - GET /sestest/sns?<the SubscribeURL's query>: confirms (or ends) a
+//     subscription, as the SubscribeURL does at SNS;
+//   - GET /sestest/notifications: [Server.Notifications] as JSON.
+//
 // # Time and concurrency
 //
 // [Options.Now] is the server's clock: the rate bucket, the daily window,

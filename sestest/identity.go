@@ -68,6 +68,10 @@ func (id Identity) withDefaults() Identity {
 	return id
 }
 
+// Tokens returns the identity's Easy DKIM tokens: DKIMTokens, or the
+// three that the server derives from a domain's name when it has none.
+func (id Identity) Tokens() []string { return id.withDefaults().DKIMTokens }
+
 // dkimTokens derives three stable, token-shaped names from a domain.
 func dkimTokens(domain string) []string {
 	tokens := make([]string, 3)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,10 @@ import (
 
 // Options configures a [Server]. Every zero value is a documented default.
 type Options struct {
+	// Addr is the TCP address the server listens on. Default
+	// "127.0.0.1:0", a free loopback port.
+	Addr string
+
 	// Region is the AWS region the server pretends to be in. It appears in
 	// ARNs, in the SNS URLs and in error messages. Default "us-east-1".
 	Region string
@@ -95,6 +100,9 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() error {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
 	if o.Region == "" {
 		o.Region = "us-east-1"
 	}
@@ -181,9 +189,9 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("sestest: listen on loopback: %w", err)
+		return nil, fmt.Errorf("sestest: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
 		opts:       o,
@@ -326,6 +334,9 @@ func NoRetries(o *sesv2.Options) { o.RetryMaxAttempts = 1 }
 
 // ServeHTTP answers one SES v2 API request. Requests to paths the server
 // does not emulate get an UnknownOperationException in SES's error shape.
+// Paths under /sestest/ are the server's own control endpoints, for test
+// suites outside the Go process (see "Running as a server" in the package
+// documentation).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -333,6 +344,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &apiError{status: http.StatusInternalServerError, code: "InternalServiceErrorException", message: "sestest: internal error"})
 		}
 	}()
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
 	w.Header().Set("x-amzn-RequestId", s.ids.uuid())
 	op, params, err := route(r)
 	if err != nil {
