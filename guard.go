@@ -39,7 +39,7 @@ func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) 
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		err := c.pace.wait(ctx, n)
+		err := c.waitPace(ctx, n)
 		if err == nil {
 			var sent int
 			if sent, err = call(ctx); err == nil {
@@ -134,10 +134,16 @@ func (c *Client) initGuard() error {
 		c.account.start()
 	}
 
+	if c.quota != nil {
+		c.quota.report = o.Hooks.Quota
+	}
 	var counts store.Counter = newLocalCounts()
-	if sc, ok := o.Store.(store.Counter); ok {
+	if sc, ok := c.store.(store.Counter); ok && o.Store != nil {
 		counts = sc
 	}
 	c.breaker = newBreaker(o.Breaker, counts, c.now, c.log)
+	if c.breaker != nil {
+		c.breaker.report = o.Hooks.Breaker
+	}
 	return nil
 }
