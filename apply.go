@@ -65,7 +65,9 @@ func (c *Client) notifications() *notifyState {
 // with an error that wraps [ErrStoreUnavailable]. The failed record's
 // dedupe claim is released, so redelivering the notification applies what
 // was not applied, and only that.
-func (c *Client) Apply(ctx context.Context, n *Notification) ([]Decision, error) {
+func (c *Client) Apply(ctx context.Context, n *Notification) (ds []Decision, err error) {
+	ctx, end := c.startApply(ctx, n)
+	defer func() { end(ds, err) }()
 	st := c.notifications()
 	now := c.now()
 	recs := n.Records()

@@ -213,6 +213,11 @@ type BreakerStatus struct {
 	// Since is when the window begins: the later of now minus the window
 	// and the last reset or close.
 	Since time.Time
+	// BounceThreshold, ComplaintThreshold and MinVolume are the breaker's
+	// settings (BreakerOptions with their defaults), against which the
+	// rates Bounced/Sent and Complained/Sent are judged.
+	BounceThreshold, ComplaintThreshold float64
+	MinVolume                           int64
 }
 
 // reputationSignal is what the notification policy reports to the breaker.
@@ -235,6 +240,7 @@ type breaker struct {
 	counts store.Counter
 	now    func() time.Time
 	log    *slog.Logger
+	report func(BreakerStatus) // Hooks.Breaker
 
 	mu            sync.Mutex
 	state         BreakerState
@@ -427,6 +433,9 @@ func (b *breaker) refresh(ctx context.Context, now time.Time) {
 	}
 	b.mu.Unlock()
 	b.notify(changes)
+	if len(changes) == 0 {
+		b.reportStatus()
+	}
 }
 
 // counted is what one refresh read.
@@ -599,6 +608,9 @@ func (b *breaker) notify(changes []BreakerChange) {
 			b.o.OnStateChange(c)
 		}
 	}
+	if len(changes) > 0 {
+		b.reportStatus()
+	}
 }
 
 // status returns a snapshot.
@@ -608,7 +620,8 @@ func (b *breaker) status() BreakerStatus {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := BreakerStatus{State: b.state, Sent: b.sent, Bounced: b.bounced, Complained: b.complained}
+	s := BreakerStatus{State: b.state, Sent: b.sent, Bounced: b.bounced, Complained: b.complained,
+		BounceThreshold: b.o.BounceRate, ComplaintThreshold: b.o.ComplaintRate, MinVolume: b.o.MinVolume}
 	if b.open != nil {
 		e := *b.open
 		e.State = b.state

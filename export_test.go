@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/sesguard/sesguard/store"
 )
 
 // ObserveBounces and ObserveComplaints feed the reputation breaker the way
@@ -21,3 +23,7 @@ func ObserveComplaints(ctx context.Context, c *Client, n int) error {
 func AdaptRateOn(l *rate.Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
 	return adaptRate(l, now, sleep)
 }
+
+// StoreInUse returns the store the Client calls: with Hooks.Store, the
+// wrapper of the store it was given.
+func StoreInUse(c *Client) store.Store { return c.store }

@@ -33,7 +33,7 @@ func (c *Client) deliver(ctx context.Context, n int, p Priority, call func(conte
 	}
 	pctx := WithPriority(ctx, p)
 	for attempt := 1; ; attempt++ {
-		pacedAt, err := c.pace.wait(pctx, n)
+		pacedAt, err := c.waitPace(pctx, n)
 		if err == nil {
 			var sent int
 			if sent, err = call(ctx); err == nil {
@@ -123,21 +123,26 @@ func (c *Client) initGuard() error {
 			c.pace.setRate(r, false)
 		}
 	}
-	if o.DailyQuota > 0 {
+	switch {
+	case o.DailyQuota > 0:
 		c.quota = newDailyQuota(o.DailyQuota, share)
+	case o.AccountQuota:
+		c.quota = newDailyQuota(-1, share)
 	}
-
+	if c.quota != nil {
+		c.quota.report = o.Hooks.Quota
+	}
 	var counts store.Counter = newLocalCounts()
-	if sc, ok := o.Store.(store.Counter); ok {
+	if sc, ok := c.store.(store.Counter); ok && o.Store != nil {
 		counts = sc
 	}
 	c.breaker = newBreaker(o.Breaker, counts, c.now, c.log)
+	if c.breaker != nil {
+		c.breaker.report = o.Hooks.Breaker
+	}
 
 	if !o.AccountQuota {
 		return nil
-	}
-	if c.quota == nil {
-		c.quota = newDailyQuota(-1, share)
 	}
 	c.account = &account{
 		api: c.api, every: o.AccountRefresh, factor: o.SafetyFactor,

@@ -123,4 +123,8 @@ type Options struct {
 	// and between account refreshes, so that a test that sets Now and Sleep
 	// together runs on its own clock. nil: a timer on the wall clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Hooks are called as the Client works, for metrics and traces (see
+	// package otelsesguard). The zero value calls nothing.
+	Hooks Hooks
 }

@@ -84,7 +84,8 @@ type dailyQuota struct {
 	expired     int64 // the latest minute whose slot has left the window
 	inflight    int64
 	others      int64
-	nextRefresh time.Time // zero without account refreshes
+	nextRefresh time.Time               // zero without account refreshes
+	report      func(used, limit int64) // Hooks.Quota
 }
 
 type quotaSlotCount struct {
@@ -173,6 +174,7 @@ func (q *dailyQuota) settle(clock func() time.Time, n, sent int) {
 	}
 	s.n += int64(sent)
 	q.total += int64(sent)
+	q.reportUsage(now)
 }
 
 // spent reports whether a send of n recipients, already reserved, passes the
@@ -215,6 +217,7 @@ func (q *dailyQuota) account(now time.Time, limit, sentLast24h int64, next time.
 	q.limit = limit
 	q.others = max(0, sentLast24h-q.confirmed(now))
 	q.nextRefresh = next
+	q.reportUsage(now)
 }
 
 // retryAt returns when the Client expects over recipients fewer to count:

@@ -35,6 +35,13 @@ import (
 // their SDK types: errors.As(err, new(*types.MessageRejected)) works on what
 // Send returns.
 func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	ctx, run := c.startSend(ctx, in, nil)
+	out, err := c.send(ctx, in, optFns, run)
+	run.end(err)
+	return out, err
+}
+
+func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendEmailOutput, error) {
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
@@ -47,6 +54,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		return nil, err
 	}
 	skipped, kept := c.skippedOf(rs, refused)
+	run.screened(len(rs), kept, skipped)
 	if len(skipped) > 0 {
 		c.reportSkips(ctx, skipped)
 		if kept == 0 {
@@ -68,6 +76,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 	if err != nil {
 		return nil, err
 	}
+	run.sent(kept)
 	if len(skipped) > 0 && out != nil {
 		out.ResultMetadata.Set(skippedKey{}, skipped)
 	}

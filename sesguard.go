@@ -63,6 +63,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	if c.store == nil {
 		c.store = memstore.New()
 	}
+	c.store = hookStore(c.store, o.Hooks.Store)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -76,7 +77,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 }
 
 // Store returns the suppression store the Client consults.
-func (c *Client) Store() store.Store { return c.store }
+func (c *Client) Store() store.Store { return unwrapStore(c.store) }
 
 // GetAccount calls SES's GetAccount unchanged; it is here so that a Client
 // satisfies SESv2API.
