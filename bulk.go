@@ -102,14 +102,64 @@ func (c *Client) sendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 }
 
 // sendBulk sends in, whose entries have kept recipients each, through
-// deliver.
+// deliver. SES may throttle single entries (ACCOUNT_THROTTLED) rather than
+// the call: those entries are sent again, alone, after the same backoff as
+// a throttled call, until SES takes them or the retries run out, when
+// their results keep SES's status.
 func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendBulkEmailOutput, error) {
+	out, err := c.sendBulkOnce(ctx, in, kept, optFns, run)
+	if err != nil {
+		return nil, err
+	}
+	pending := make([]int, len(in.BulkEmailEntries)) // index in in of each entry of the last call
+	for i := range pending {
+		pending[i] = i
+	}
+	results := out.BulkEmailEntryResults
+	for attempt := 1; ; attempt++ {
+		var throttled []int
+		for j, r := range out.BulkEmailEntryResults {
+			if j < len(pending) {
+				results[pending[j]] = r
+				if r.Status == types.BulkEmailStatusAccountThrottled {
+					throttled = append(throttled, pending[j])
+				}
+			}
+		}
+		if len(throttled) == 0 {
+			break
+		}
+		cp := *in
+		cp.BulkEmailEntries = make([]types.BulkEmailEntry, len(throttled))
+		keptNow := make([]int, len(throttled))
+		n := 0
+		for j, i := range throttled {
+			cp.BulkEmailEntries[j], keptNow[j] = in.BulkEmailEntries[i], kept[i]
+			n += kept[i]
+		}
+		throttle := &types.TooManyRequestsException{Message: results[throttled[0]].Error}
+		if retry, _ := c.throttled(ctx, n, attempt, c.now(), throttle); !retry {
+			break
+		}
+		next, err := c.sendBulkOnce(ctx, &cp, keptNow, optFns, run)
+		if err != nil {
+			c.log.WarnContext(ctx, "sesguard: resending throttled bulk entries failed", "entries", len(throttled), "err", err)
+			break
+		}
+		out, pending = next, throttled
+	}
+	out.BulkEmailEntryResults = results
+	return out, nil
+}
+
+// sendBulkOnce makes one SendBulkEmail call through deliver.
+func (c *Client) sendBulkOnce(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendBulkEmailOutput, error) {
 	n := 0
 	for _, k := range kept {
 		n += k
 	}
 	var out *sesv2.SendBulkEmailOutput
-	err := c.deliver(ctx, n, func(ctx context.Context) (int, error) {
+	err := c.deliver(ctx, n, sendPriority(ctx, nil), func(ctx context.Context) (int, error) {
 		var err error
 		if out, err = c.api.SendBulkEmail(ctx, in, withoutThrottleRetries(optFns)...); err != nil {
 			return 0, err

@@ -153,15 +153,15 @@ func (c *Client) answered(ctx context.Context, status int) {
 
 // waitPace takes n tokens from the limiter, and reports the wait to
 // Hooks.LimiterWait.
-func (c *Client) waitPace(ctx context.Context, n int) error {
+func (c *Client) waitPace(ctx context.Context, n int) (pacedAt time.Time, err error) {
 	h := c.opts.Hooks.LimiterWait
 	if h == nil || c.pace == nil || n <= 0 {
 		return c.pace.wait(ctx, n)
 	}
 	start := c.now()
-	err := c.pace.wait(ctx, n)
+	pacedAt, err = c.pace.wait(ctx, n)
 	h(ctx, n, c.now().Sub(start), err)
-	return err
+	return pacedAt, err
 }
 
 // reportUsage calls Hooks.Quota, if set, with the recipients counted at

@@ -69,7 +69,7 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 		in = &cp
 	}
 	var out *sesv2.SendEmailOutput
-	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {
+	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {
 		var err error
 		out, err = c.api.SendEmail(ctx, in, withoutThrottleRetries(optFns)...)
 		return kept, err
