@@ -29,8 +29,9 @@ const BulkStatusSuppressed types.BulkEmailStatus = "SUPPRESSED"
 // When no entry is left to send, SES is not called, and SendBulkEmail returns
 // the output with every result together with a *SuppressedError.
 func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
-	ctx, run := c.startSend(ctx, nil, in)
-	out, err := c.sendBulkEmail(ctx, in, optFns, run)
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, nil, in)
+	out, err := c.sendBulkEmail(ctx, in, optFns, &run)
 	run.end(err)
 	return out, err
 }

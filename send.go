@@ -35,8 +35,9 @@ import (
 // their SDK types: errors.As(err, new(*types.MessageRejected)) works on what
 // Send returns.
 func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
-	ctx, run := c.startSend(ctx, in, nil)
-	out, err := c.send(ctx, in, optFns, run)
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, in, nil)
+	out, err := c.send(ctx, in, optFns, &run)
 	run.end(err)
 	return out, err
 }
