@@ -139,7 +139,9 @@ func TestTheFullRateGoesUnthrottled(t *testing.T) {
 					require.NoError(t, err)
 					defer c.Close()
 					start := time.Now()
-					warm, end := start.Add(2*time.Second), start.Add(20*time.Second)
+					// A minute at 14/s, where a 5-recipient message is 0.6% of
+					// the count; 20 s at 500/s.
+					warm, end := start.Add(2*time.Second), start.Add(time.Duration(max(20, 840/rate))*time.Second)
 					atWarm, atEnd := countAt(warm, ep.accepted), countAt(end, ep.accepted)
 					errs := campaign(c, 32, end, context.Background())
 					assert.Empty(t, errs)
@@ -171,7 +173,9 @@ func TestRecoveryAfterAThrottle(t *testing.T) {
 					time.Sleep(time.Until(hit))
 					stub.Take(int(rate))
 				}()
-				end := start.Add(20 * time.Second)
+				// At 14/s a 5-recipient message is 1.4% of the 25 s after
+				// recovery that are measured.
+				end := start.Add(time.Duration(max(20, 490/rate)) * time.Second)
 				assert.Empty(t, campaign(c, 32, end, context.Background()))
 				require.NotZero(t, stub.Throttles(), "the other sender did not make SES throttle the Client")
 
