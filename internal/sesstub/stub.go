@@ -47,14 +47,15 @@ type Stub struct {
 	mu        sync.Mutex
 	rate      float64
 	env       envelope
-	accepted  []entry // every acceptance of the Client under test, for Accepted
+	accepted  []entry // every acceptance, oldest first
 	throttles int
 	ids       int
 }
 
 type entry struct {
-	at time.Time
-	n  int
+	at    time.Time
+	n     int
+	other bool // taken by another sender (Take)
 }
 
 // New returns a Stub whose account sends rate recipients a second with no
@@ -71,7 +72,9 @@ func New(rate float64, now func() time.Time) *Stub {
 // the limits, as a process that does not share the Client's limiter would.
 func (s *Stub) Take(n int) {
 	s.mu.Lock()
-	s.env.add(s.now(), n)
+	now := s.now()
+	s.env.add(now, n)
+	s.accepted = append(s.accepted, entry{at: now, n: n, other: true})
 	s.mu.Unlock()
 }
 
@@ -89,7 +92,7 @@ func (s *Stub) Accepted(from, to time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, e := range s.accepted {
-		if !e.at.Before(from) && e.at.Before(to) {
+		if !e.other && !e.at.Before(from) && e.at.Before(to) {
 			n += e.n
 		}
 	}
@@ -102,7 +105,9 @@ func (s *Stub) Acceptances() (at []time.Time, n []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.accepted {
-		at, n = append(at, e.at), append(n, e.n)
+		if !e.other {
+			at, n = append(at, e.at), append(n, e.n)
+		}
 	}
 	return at, n
 }
