@@ -11,23 +11,20 @@ import (
 // defaultPurgeEvery is Options.PurgeEvery's default.
 const defaultPurgeEvery = time.Hour
 
-// housekeeping is the Client's periodic purge. It keeps no goroutine of
-// its own: a send or an application of a notification that finds
-// Options.PurgeEvery passed since the last purge, by the Client's clock,
-// starts one purge in the background.
+// housekeeping is the Client's periodic purge. It keeps no goroutine: the
+// send or application of a notification that finds Options.PurgeEvery
+// passed since the last purge, by the Client's clock, purges first, with
+// its own context, so that the purge logs and fails where the caller can
+// see it and ends with the call.
 type housekeeping struct {
 	mu      sync.Mutex
 	last    time.Time // when the last purge began; zero before the first
 	running bool
 	closed  bool
-	wg      sync.WaitGroup
 }
 
-// purgeTimeout bounds one background purge.
-const purgeTimeout = 5 * time.Minute
-
-// startHousekeeping starts a purge in the background when one is due.
-func (c *Client) startHousekeeping() {
+// housekeep purges when a purge is due and none is under way.
+func (c *Client) housekeep(ctx context.Context) {
 	every := c.opts.PurgeEvery
 	if every < 0 {
 		return
@@ -43,27 +40,22 @@ func (c *Client) startHousekeeping() {
 		return
 	}
 	h.running, h.last = true, now
-	h.wg.Add(1)
 	h.mu.Unlock()
-	go func() {
-		defer h.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
-		defer cancel()
-		// Purge logs its failure; the next one due tries again.
-		_, _ = c.Purge(ctx)
+	defer func() {
 		h.mu.Lock()
 		h.running = false
 		h.mu.Unlock()
 	}()
+	// Purge logs its failure; the next one due tries again.
+	_, _ = c.Purge(ctx)
 }
 
-// stopHousekeeping starts no more purges and waits for one under way.
+// stopHousekeeping starts no more purges.
 func (c *Client) stopHousekeeping() {
 	h := &c.house
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
-	h.wg.Wait()
 }
 
 // Purge removes what has expired by the Client's clock: suppressions,
