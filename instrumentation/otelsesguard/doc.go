@@ -37,7 +37,8 @@
 //     suppression store by db.operation.name (Lookup, Put, Claim, ...) and
 //     error.type.
 //   - sesguard.limiter.wait.duration [_seconds], histogram: the time sends
-//     waited for the rate limiter, by error.type.
+//     waited for the rate limiter, by sesguard.priority (transactional,
+//     bulk) and error.type.
 //   - sesguard.quota.used, sesguard.quota.limit, gauges: the recipients
 //     counted in the rolling 24 hours and the quota (absent when
 //     unlimited).

@@ -250,7 +250,7 @@ func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
 	for _, op := range []string{"Lookup", "Put", "Claim", "AddCount", "SumCounts", "ClearTransientBounces"} {
 		assert.Positive(t, value(t, store, "db.operation.name="+op), op)
 	}
-	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], ""), "one wait per send that reached the limiter")
+	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], "sesguard.priority=transactional"), "one wait per send that reached the limiter")
 
 	assert.Equal(t, []point{{"", 4}}, points(t, ms[otelsesguard.MetricQuotaUsed]))
 	assert.Equal(t, []point{{"", 10_000}}, points(t, ms[otelsesguard.MetricQuotaLimit]))

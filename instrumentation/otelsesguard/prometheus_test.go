@@ -89,4 +89,9 @@ func TestPrometheusNamesAndAlertRules(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"SESBounceRateApproachingReview", "SESComplaintRateApproachingReview"}, alerts)
+
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	rulesText := string(data[strings.Index(string(data), "groups:"):])
+	assert.True(t, strings.Contains(string(readme), rulesText), "README quotes alerts.yml as it is")
 }
