@@ -100,7 +100,7 @@ type hooks struct {
 	addresses bool
 	tracer    trace.Tracer // nil with the no-op TracerProvider
 
-	recipients    metric.Int64Counter
+	recipients    metric.Int64ObservableCounter
 	sendDuration  metric.Float64Histogram
 	decisions     metric.Int64Counter
 	lag           metric.Float64Histogram
@@ -113,8 +113,13 @@ type hooks struct {
 	// in a map that is copied on write so that reading takes no lock.
 	email, bulk measures
 	storeOK     map[string]measure // by store method, without error
-	cacheMu     sync.Mutex         // serialises writers of cache
+	cacheMu     sync.Mutex         // serialises writers of cache and counts
 	cache       atomic.Pointer[map[attrKey]measure]
+
+	// The recipients counted so far, by attributes, reported by the
+	// gauges' callback: an atomic add costs a send much less than the
+	// SDK's Add.
+	counts atomic.Pointer[map[attrKey]*atomic.Int64]
 
 	sends sync.Pool // *sendState
 
@@ -144,16 +149,18 @@ const (
 	kindLimiter                 // a: priority, b: error type
 )
 
-// measure holds an attribute set as the options of Add and Record, made
-// once so that a measurement allocates nothing.
+// measure holds an attribute set as the options of Add, Record and
+// Observe, made once so that a measurement allocates nothing.
 type measure struct {
 	add []metric.AddOption
 	rec []metric.RecordOption
+	obs []metric.ObserveOption
 }
 
 // measures are the measurements of every send of one operation.
 type measures struct {
-	sent, duration measure
+	sent     *atomic.Int64 // recipients sent
+	duration measure
 }
 
 // storeMethods are the store methods the Client calls, whose measurements
@@ -164,12 +171,13 @@ var storeMethods = []string{"Lookup", "Put", "Delete", "AddTransientBounce", "Cl
 // prepare makes the measurements every send uses.
 func (h *hooks) prepare() {
 	h.cache.Store(&map[attrKey]measure{})
+	h.counts.Store(&map[attrKey]*atomic.Int64{})
 	h.email = measures{
-		sent:     h.measurement(attrKey{kind: kindRecipients, a: "SendEmail", b: "sent"}),
+		sent:     h.count(attrKey{kind: kindRecipients, a: "SendEmail", b: "sent"}),
 		duration: h.measurement(attrKey{kind: kindSend, a: "SendEmail"}),
 	}
 	h.bulk = measures{
-		sent:     h.measurement(attrKey{kind: kindRecipients, a: "SendBulkEmail", b: "sent"}),
+		sent:     h.count(attrKey{kind: kindRecipients, a: "SendBulkEmail", b: "sent"}),
 		duration: h.measurement(attrKey{kind: kindSend, a: "SendBulkEmail"}),
 	}
 	h.storeOK = make(map[string]measure, len(storeMethods))
@@ -214,15 +222,34 @@ func (h *hooks) measurement(k attrKey) measure {
 		errType(k.b)
 	}
 	o := metric.WithAttributeSet(attribute.NewSet(kv...))
-	m := measure{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
 	h.cacheMu.Lock()
 	defer h.cacheMu.Unlock()
+	m := measure{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 	old := *h.cache.Load()
 	next := make(map[attrKey]measure, len(old)+1)
 	maps.Copy(next, old)
 	next[k] = m
 	h.cache.Store(&next)
 	return m
+}
+
+// count returns the counter of k, made when first asked for.
+func (h *hooks) count(k attrKey) *atomic.Int64 {
+	if c, ok := (*h.counts.Load())[k]; ok {
+		return c
+	}
+	h.cacheMu.Lock()
+	defer h.cacheMu.Unlock()
+	old := *h.counts.Load()
+	if c, ok := old[k]; ok {
+		return c
+	}
+	next := make(map[attrKey]*atomic.Int64, len(old)+1)
+	maps.Copy(next, old)
+	c := new(atomic.Int64)
+	next[k] = c
+	h.counts.Store(&next)
+	return c
 }
 
 // errType is the error.type of err, or "" for nil.
@@ -279,17 +306,17 @@ func (st *sendState) done(r sesguard.SendReport) {
 		ms = &h.bulk
 	}
 	if r.Sent > 0 {
-		h.recipients.Add(ctx, int64(r.Sent), ms.sent.add...)
+		ms.sent.Add(int64(r.Sent))
 	}
 	for _, s := range r.Skipped {
 		outcome := "suppressed"
 		if s.Reason == store.ReasonInvalid {
 			outcome = "invalid"
 		}
-		h.recipients.Add(ctx, 1, h.measurement(attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}).add...)
+		h.count(attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}).Add(1)
 	}
 	if unsent := r.Kept - r.Sent; unsent > 0 {
-		h.recipients.Add(ctx, int64(unsent), h.measurement(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).add...)
+		h.count(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).Add(int64(unsent))
 	}
 	duration := ms.duration
 	if et != "" {

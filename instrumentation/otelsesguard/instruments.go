@@ -50,7 +50,7 @@ func (h *hooks) instruments(m metric.Meter) error {
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
 	var err error
-	h.recipients, err = m.Int64Counter(MetricRecipients, metric.WithUnit("{recipient}"),
+	h.recipients, err = m.Int64ObservableCounter(MetricRecipients, metric.WithUnit("{recipient}"),
 		metric.WithDescription("Recipients of sends, by outcome (sent, suppressed, invalid, failed) and reason."))
 	check(err)
 	h.sendDuration, err = m.Float64Histogram(MetricSendDuration, metric.WithUnit("s"),
@@ -108,6 +108,11 @@ func (h *hooks) instruments(m metric.Meter) error {
 		stateAttrs[i] = metric.WithAttributeSet(attribute.NewSet(AttrBreakerState.String(s.String())))
 	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for k, c := range *h.counts.Load() {
+			if v := c.Load(); v > 0 {
+				o.ObserveInt64(h.recipients, v, h.measurement(k).obs...)
+			}
+		}
 		if h.quotaSeen.Load() {
 			o.ObserveInt64(used, h.quotaUsed.Load())
 			if l := h.limit.Load(); l >= 0 {
@@ -138,6 +143,6 @@ func (h *hooks) instruments(m metric.Meter) error {
 		o.ObserveInt64(volume, s.Sent)
 		o.ObserveInt64(minVolume, s.MinVolume)
 		return nil
-	}, used, limit, state, rate, threshold, volume, minVolume)
+	}, h.recipients, used, limit, state, rate, threshold, volume, minVolume)
 	return err
 }
