@@ -47,9 +47,9 @@ func processCPU(b *testing.B) time.Duration {
 // BenchmarkSendOverhead measures a guarded Send of one recipient (a
 // memstore of 100,000 suppressions, a fake SES) without hooks and with the
 // hooks of NewHooks on: the no-op providers; the global providers with no
-// SDK installed; the SDK's meter (a ManualReader) with the no-op tracer;
-// and the SDK's meter and tracer (every span sampled and ended, none
-// exported). Besides the wall-clock ns/op it reports cpu-ns/op, the CPU
+// SDK installed; the SDK's meter (a ManualReader) with the no-op tracer,
+// without and with WithSendDuration; and the SDK's meter and tracer (every
+// span sampled and ended, none exported). Besides the wall-clock ns/op it reports cpu-ns/op, the CPU
 // time of the process per Send, GC included.
 func BenchmarkSendOverhead(b *testing.B) {
 	ms := memstore.New()
@@ -67,6 +67,7 @@ func BenchmarkSendOverhead(b *testing.B) {
 		hooks bool
 		mp    func() metric.MeterProvider
 		tp    func() trace.TracerProvider
+		opts  []otelsesguard.Option
 	}{
 		{name: "no hooks"},
 		{name: "noop", hooks: true,
@@ -75,6 +76,9 @@ func BenchmarkSendOverhead(b *testing.B) {
 		{name: "global, no SDK", hooks: true},
 		{name: "SDK metrics", hooks: true, mp: sdkMeter,
 			tp: func() trace.TracerProvider { return tracenoop.NewTracerProvider() }},
+		{name: "SDK metrics, WithSendDuration", hooks: true, mp: sdkMeter,
+			tp:   func() trace.TracerProvider { return tracenoop.NewTracerProvider() },
+			opts: []otelsesguard.Option{otelsesguard.WithSendDuration()}},
 		{name: "SDK metrics and traces", hooks: true, mp: sdkMeter,
 			tp: func() trace.TracerProvider { return sdktrace.NewTracerProvider() }},
 	}
@@ -82,7 +86,7 @@ func BenchmarkSendOverhead(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			var hooks sesguard.Hooks
 			if tc.hooks {
-				var opts []otelsesguard.Option
+				opts := tc.opts
 				if tc.mp != nil {
 					opts = append(opts, otelsesguard.WithMeterProvider(tc.mp()))
 				}

@@ -86,7 +86,7 @@ func NewHooks(opts ...Option) (sesguard.Hooks, error) {
 		st.doneFunc = st.done
 		return st
 	}
-	if err := h.instruments(cfg.meters.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
+	if err := h.instruments(cfg.meters.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL)), cfg.sendDuration); err != nil {
 		return sesguard.Hooks{}, err
 	}
 	hs := sesguard.Hooks{Send: h.send, Apply: h.apply}
@@ -101,7 +101,7 @@ type hooks struct {
 	tracer    trace.Tracer // nil with the no-op TracerProvider
 
 	recipients    metric.Int64ObservableCounter
-	sendDuration  metric.Float64Histogram
+	sendDuration  metric.Float64Histogram // nil without WithSendDuration
 	decisions     metric.Int64Counter
 	lag           metric.Float64Histogram
 	webhooks      metric.Int64Counter
@@ -283,7 +283,9 @@ func monotonic() time.Duration { return time.Since(monotonicBase) }
 // the send's metrics.
 func (h *hooks) send(ctx context.Context, op string) (context.Context, func(sesguard.SendReport)) {
 	st := h.sends.Get().(*sendState)
-	st.start = monotonic()
+	if h.sendDuration != nil {
+		st.start = monotonic()
+	}
 	if h.tracer != nil {
 		name := "sesguard SendEmail"
 		if op == "SendBulkEmail" {
@@ -318,11 +320,13 @@ func (st *sendState) done(r sesguard.SendReport) {
 	if unsent := r.Kept - r.Sent; unsent > 0 {
 		h.count(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).Add(int64(unsent))
 	}
-	duration := ms.duration
-	if et != "" {
-		duration = h.measurement(attrKey{kind: kindSend, a: r.Op, b: et})
+	if h.sendDuration != nil {
+		duration := ms.duration
+		if et != "" {
+			duration = h.measurement(attrKey{kind: kindSend, a: r.Op, b: et})
+		}
+		h.sendDuration.Record(ctx, (monotonic() - start).Seconds(), duration.rec...)
 	}
-	h.sendDuration.Record(ctx, (monotonic() - start).Seconds(), duration.rec...)
 
 	if span == nil {
 		return

@@ -44,19 +44,22 @@ var (
 
 var breakerStates = [metricBreakerStateCount]sesguard.BreakerState{sesguard.BreakerClosed, sesguard.BreakerOpen, sesguard.BreakerHalfOpen}
 
-// instruments creates the instruments on m and registers the callback of
-// the gauges.
-func (h *hooks) instruments(m metric.Meter) error {
+// instruments creates the instruments on m, the send-duration histogram
+// only with sendDuration, and registers the callback of the observable
+// ones.
+func (h *hooks) instruments(m metric.Meter, sendDuration bool) error {
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
 	var err error
 	h.recipients, err = m.Int64ObservableCounter(MetricRecipients, metric.WithUnit("{recipient}"),
 		metric.WithDescription("Recipients of sends, by outcome (sent, suppressed, invalid, failed) and reason."))
 	check(err)
-	h.sendDuration, err = m.Float64Histogram(MetricSendDuration, metric.WithUnit("s"),
-		metric.WithDescription("Duration of Send and SendBulkEmail, screening, pacing and SES included."),
-		metric.WithExplicitBucketBoundaries(waitBuckets...))
-	check(err)
+	if sendDuration {
+		h.sendDuration, err = m.Float64Histogram(MetricSendDuration, metric.WithUnit("s"),
+			metric.WithDescription("Duration of Send and SendBulkEmail, screening, pacing and SES included."),
+			metric.WithExplicitBucketBoundaries(waitBuckets...))
+		check(err)
+	}
 	h.decisions, err = m.Int64Counter(MetricDecisions, metric.WithUnit("{decision}"),
 		metric.WithDescription("Records of SES notifications applied, by event type and the policy's decision."))
 	check(err)

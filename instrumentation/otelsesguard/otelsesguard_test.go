@@ -210,7 +210,7 @@ func value(t *testing.T, m metricdata.Metrics, attrs string) float64 {
 }
 
 func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, otelsesguard.WithSendDuration())
 	r.script(t, context.Background())
 	ms := r.collect(t)
 
