@@ -56,8 +56,11 @@ type Options struct {
 	// [BreakerOptions]. Without SendRate, AccountQuota or Limiter, sends are
 	// not paced.
 
-	// Limiter paces sends, one token per recipient. nil: a *rate.Limiter
-	// at SendRate (or the account's rate), when either is set.
+	// Limiter paces sends, one token per recipient, transactional mail
+	// first (see [Priority]). nil: a [*RateLimiter] at SendRate (or the
+	// account's rate), when either is set. A *rate.Limiter, or a type that
+	// embeds one, is adapted with AdaptRate on the Client's clock (Now and
+	// Sleep).
 	Limiter Limiter
 
 	// SendRate is the most recipients per second the Client sends to. With
