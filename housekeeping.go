@@ -11,18 +11,24 @@ import (
 // defaultPurgeEvery is Options.PurgeEvery's default.
 const defaultPurgeEvery = time.Hour
 
-// housekeeping is the Client's periodic purge, started by the first send
-// or application of a notification and stopped by Close.
+// housekeeping is the Client's periodic purge. It keeps no goroutine
+// between purges: the send or application of a notification that finds
+// Options.PurgeEvery passed since the last purge (or since New), by the
+// Client's clock, starts one purge in the background.
 type housekeeping struct {
 	mu      sync.Mutex
-	started bool
+	last    time.Time // when the last purge began, or New ran
+	running bool
 	closed  bool
-	stop    context.CancelFunc
-	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
-// startHousekeeping starts the periodic purge of Options.PurgeEvery, once.
-func (c *Client) startHousekeeping() {
+// purgeTimeout bounds one background purge.
+const purgeTimeout = 5 * time.Minute
+
+// housekeep starts a purge in the background when one is due and none is
+// under way.
+func (c *Client) housekeep() {
 	every := c.opts.PurgeEvery
 	if every < 0 {
 		return
@@ -30,51 +36,44 @@ func (c *Client) startHousekeeping() {
 	if every == 0 {
 		every = defaultPurgeEvery
 	}
+	now := c.now()
 	h := &c.house
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.started || h.closed {
+	if h.closed || h.running || now.Sub(h.last) < every {
+		h.mu.Unlock()
 		return
 	}
-	h.started = true
-	ctx, cancel := context.WithCancel(context.Background())
-	h.stop, h.done = cancel, make(chan struct{})
-	c.log.Debug("sesguard: housekeeping started", "every", every)
+	h.running, h.last = true, now
+	h.wg.Add(1)
+	h.mu.Unlock()
 	go func() {
-		defer close(h.done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				// Errors are logged by Purge; the next tick tries again.
-				_, _ = c.Purge(ctx)
-			}
-		}
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
+		defer cancel()
+		// Purge logs its failure; the next one due tries again.
+		_, _ = c.Purge(ctx)
+		h.mu.Lock()
+		h.running = false
+		h.mu.Unlock()
 	}()
 }
 
-// stopHousekeeping stops the periodic purge and waits for it to end.
+// stopHousekeeping starts no more purges and waits for one under way.
 func (c *Client) stopHousekeeping() {
 	h := &c.house
 	h.mu.Lock()
 	h.closed = true
-	stop, done := h.stop, h.done
 	h.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
+	h.wg.Wait()
 }
 
 // Purge removes what has expired by the Client's clock: suppressions,
 // applied marks, transient-bounce records and the reputation breaker's old
 // counts, from the store when it implements [store.Purger] and from the
 // Client's in-process bookkeeping. It returns the number of suppressions
-// removed from the store. The Client calls it every Options.PurgeEvery;
-// call it yourself to purge at other times.
+// removed from the store, and logs it at level Debug (a failure at Warn).
+// The Client calls it every Options.PurgeEvery; call it yourself to purge
+// at other times.
 func (c *Client) Purge(ctx context.Context) (int, error) {
 	now := c.now()
 	n := 0
@@ -90,6 +89,6 @@ func (c *Client) Purge(ctx context.Context) (int, error) {
 			return n, &StoreError{Op: "purge", Err: err}
 		}
 	}
-	c.log.InfoContext(ctx, "sesguard: expired entries purged", "suppressions", n)
+	c.log.DebugContext(ctx, "sesguard: expired entries purged", "suppressions", n)
 	return n, nil
 }
