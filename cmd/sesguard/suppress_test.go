@@ -97,7 +97,9 @@ func TestSuppressAddGetListRemove(t *testing.T) {
 	for name, dsn := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			st := storeArgs(t, dsn)
-			sup := func(args ...string) result { return run(t, "", append(append([]string{"suppress"}, args...), st...)...) }
+			sup := func(args ...string) result {
+				return run(t, "", append(append([]string{"suppress"}, args...), st...)...)
+			}
 
 			r := sup("add", "Bob@Example.COM", "carol@example.com")
 			require.Equal(t, exitOK, r.code, r.stderr)
