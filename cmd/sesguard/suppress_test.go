@@ -192,6 +192,7 @@ func TestImportExport(t *testing.T) {
 			require.NoError(t, os.WriteFile(ckpt, []byte("3\n"), 0o644))
 			r = run(t, "", append([]string{"suppress", "import", in, "--checkpoint", ckpt, "--json"}, st...)...)
 			require.Equal(t, exitOK, r.code, r.stderr)
+			golden(t, "import.json", strings.ReplaceAll(r.stdout, in, "IN.csv"))
 			var sum importSummary
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
 			assert.Equal(t, importSummary{Read: 1, Skipped: 3, Imported: 1, Input: in}, sum)
