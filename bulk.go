@@ -29,8 +29,9 @@ const BulkStatusSuppressed types.BulkEmailStatus = "SUPPRESSED"
 // When no entry is left to send, SES is not called, and SendBulkEmail returns
 // the output with every result together with a *SuppressedError.
 func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
-	ctx, run := c.startSend(ctx, nil, in)
-	out, err := c.sendBulkEmail(ctx, in, optFns, run)
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, nil, in)
+	out, err := c.sendBulkEmail(ctx, in, optFns, &run)
 	run.end(err)
 	return out, err
 }
@@ -137,7 +138,7 @@ func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kep
 			n += kept[i]
 		}
 		throttle := &types.TooManyRequestsException{Message: results[throttled[0]].Error}
-		if retry, _ := c.throttled(ctx, n, attempt, throttle); !retry {
+		if retry, _ := c.throttled(ctx, n, attempt, c.now(), throttle); !retry {
 			break
 		}
 		next, err := c.sendBulkOnce(ctx, &cp, keptNow, optFns, run)
@@ -158,7 +159,7 @@ func (c *Client) sendBulkOnce(ctx context.Context, in *sesv2.SendBulkEmailInput,
 		n += k
 	}
 	var out *sesv2.SendBulkEmailOutput
-	err := c.deliver(ctx, n, func(ctx context.Context) (int, error) {
+	err := c.deliver(ctx, n, sendPriority(ctx, nil), func(ctx context.Context) (int, error) {
 		var err error
 		if out, err = c.api.SendBulkEmail(ctx, in, withoutThrottleRetries(optFns)...); err != nil {
 			return 0, err

@@ -2,6 +2,9 @@ package sesguard
 
 import (
 	"context"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/sesguard/sesguard/store"
 )
@@ -14,6 +17,11 @@ func ObserveBounces(ctx context.Context, c *Client, n int) error {
 
 func ObserveComplaints(ctx context.Context, c *Client, n int) error {
 	return c.observeReputation(ctx, signalComplaint, n)
+}
+
+// AdaptRateOn is AdaptRate on the given clock.
+func AdaptRateOn(l *rate.Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
+	return adaptRate(l, now, sleep)
 }
 
 // StoreInUse returns the store the Client calls: with Hooks.Store, the

@@ -93,44 +93,39 @@ type ApplyReport struct {
 	Err          error      // as Apply returned it
 }
 
-// sendRun carries the report of one send to the Hooks.Send done func. A
-// nil *sendRun, the case without the hook, does nothing.
+// sendRun carries the report of one send to the Hooks.Send done func. It
+// lives on the stack of Send; without the hook, done is nil and it does
+// nothing.
 type sendRun struct {
 	report SendReport
 	done   func(SendReport)
 }
 
-// startSend calls Hooks.Send, if set, for a send of email or bulk.
-func (c *Client) startSend(ctx context.Context, email *sesv2.SendEmailInput, bulk *sesv2.SendBulkEmailInput) (context.Context, *sendRun) {
-	h := c.opts.Hooks.Send
-	if h == nil {
-		return ctx, nil
+// start calls Hooks.Send, if set, for a send of email or bulk, and returns
+// the context to send with.
+func (r *sendRun) start(ctx context.Context, h Hooks, email *sesv2.SendEmailInput, bulk *sesv2.SendBulkEmailInput) context.Context {
+	if h.Send == nil {
+		return ctx
 	}
-	op := "SendEmail"
+	r.report = SendReport{Op: "SendEmail", Email: email, Bulk: bulk}
 	if bulk != nil {
-		op = "SendBulkEmail"
+		r.report.Op = "SendBulkEmail"
 	}
-	ctx, done := h(ctx, op)
-	return ctx, &sendRun{report: SendReport{Op: op, Email: email, Bulk: bulk}, done: done}
+	ctx, r.done = h.Send(ctx, r.report.Op)
+	return ctx
 }
 
 // screened records the recipients of the send and those refused.
 func (r *sendRun) screened(recipients, kept int, skipped []Skipped) {
-	if r != nil {
-		r.report.Recipients, r.report.Kept, r.report.Skipped = recipients, kept, skipped
-	}
+	r.report.Recipients, r.report.Kept, r.report.Skipped = recipients, kept, skipped
 }
 
 // sent records the recipients SES accepted.
-func (r *sendRun) sent(n int) {
-	if r != nil {
-		r.report.Sent = n
-	}
-}
+func (r *sendRun) sent(n int) { r.report.Sent = n }
 
 // end reports the send's end, with its error.
 func (r *sendRun) end(err error) {
-	if r != nil {
+	if r.done != nil {
 		r.report.Err = err
 		r.done(r.report)
 	}
@@ -158,15 +153,15 @@ func (c *Client) answered(ctx context.Context, status int) {
 
 // waitPace takes n tokens from the limiter, and reports the wait to
 // Hooks.LimiterWait.
-func (c *Client) waitPace(ctx context.Context, n int) error {
+func (c *Client) waitPace(ctx context.Context, n int) (pacedAt time.Time, err error) {
 	h := c.opts.Hooks.LimiterWait
 	if h == nil || c.pace == nil || n <= 0 {
 		return c.pace.wait(ctx, n)
 	}
 	start := c.now()
-	err := c.pace.wait(ctx, n)
+	pacedAt, err = c.pace.wait(ctx, n)
 	h(ctx, n, c.now().Sub(start), err)
-	return err
+	return pacedAt, err
 }
 
 // reportUsage calls Hooks.Quota, if set, with the recipients counted at

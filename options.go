@@ -56,8 +56,11 @@ type Options struct {
 	// [BreakerOptions]. Without SendRate, AccountQuota or Limiter, sends are
 	// not paced.
 
-	// Limiter paces sends, one token per recipient. nil: a *rate.Limiter
-	// at SendRate (or the account's rate), when either is set.
+	// Limiter paces sends, one token per recipient, transactional mail
+	// first (see [Priority]). nil: a [*RateLimiter] at SendRate (or the
+	// account's rate), when either is set. A *rate.Limiter, or a type that
+	// embeds one, is adapted with AdaptRate on the Client's clock (Now and
+	// Sleep).
 	Limiter Limiter
 
 	// SendRate is the most recipients per second the Client sends to. With
@@ -74,18 +77,37 @@ type Options struct {
 	// AccountQuota makes the Client read its rate and 24-hour quota from
 	// SES with GetAccount (SendQuota: MaxSendRate, Max24HourSend, where -1
 	// is unlimited, and SentLast24Hours), at New and every AccountRefresh
-	// in the background, never per send; Close stops it. The first sends
-	// wait for the first read. The rate is applied to the Limiter when it
-	// is a [RateSetter].
+	// in the background, never per send; Close stops it. New fails when
+	// the first read fails (waiting for it at most 30 seconds), unless
+	// ContinueWithoutAccount is set. The rate is applied to the Limiter
+	// when it is a [RateSetter]. [Client.Quota] reports what was read.
 	AccountQuota bool
 
 	// AccountRefresh is how often AccountQuota reads the account. 0: one
 	// minute.
 	AccountRefresh time.Duration
 
-	// SafetyFactor scales the account's MaxSendRate, to leave room for
-	// clock and network differences. 0: 0.95.
+	// SafetyFactor scales the account's MaxSendRate. 0: 1, the full rate:
+	// the limiter's burst of half a second (see [BurstFor]) already absorbs
+	// requests that reach SES later than they were paced, so that the full
+	// rate goes unthrottled (BENCHMARKS.md). Lower it to leave part of the
+	// rate to senders that do not share the Client's Limiter.
 	SafetyFactor float64
+
+	// ContinueWithoutAccount lets New succeed when AccountQuota cannot read
+	// the account (GetAccount denied — the IAM policy lacks ses:GetAccount —
+	// or failing): the failure is logged at level Error, and sends go at
+	// SendRate and DailyQuota alone (unpaced without them) until a
+	// background refresh succeeds; [Client.Quota] reports the error. false
+	// (the default): New returns the error.
+	ContinueWithoutAccount bool
+
+	// DailyReserve is the share of the 24-hour quota kept for
+	// transactional mail: a bulk send (see [Priority]) that would eat into
+	// it fails with a *QuotaExceededError, so a campaign cannot spend what
+	// password resets need. 0: 0.1 (10%); negative: none. It must be below
+	// 1.
+	DailyReserve float64
 
 	// ThrottleRetries is how many times a send that SES throttled
 	// (TooManyRequestsException) is retried, within its context. 0: 8;

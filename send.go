@@ -35,8 +35,9 @@ import (
 // their SDK types: errors.As(err, new(*types.MessageRejected)) works on what
 // Send returns.
 func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
-	ctx, run := c.startSend(ctx, in, nil)
-	out, err := c.send(ctx, in, optFns, run)
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, in, nil)
+	out, err := c.send(ctx, in, optFns, &run)
 	run.end(err)
 	return out, err
 }
@@ -68,7 +69,7 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 		in = &cp
 	}
 	var out *sesv2.SendEmailOutput
-	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {
+	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {
 		var err error
 		out, err = c.api.SendEmail(ctx, in, withoutThrottleRetries(optFns)...)
 		return kept, err
