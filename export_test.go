@@ -19,6 +19,18 @@ func ObserveComplaints(ctx context.Context, c *Client, n int) error {
 	return c.observeReputation(ctx, signalComplaint, n)
 }
 
+// Suppressed returns the account-wide suppression of addr in force, for
+// the tests written before scopes.
+func Suppressed(ctx context.Context, c *Client, addr string) (store.Suppression, bool, error) {
+	in, err := c.Suppressions(ctx, addr)
+	for _, s := range in {
+		if s.Scope == store.ScopeAll {
+			return s, true, err
+		}
+	}
+	return store.Suppression{}, false, err
+}
+
 // AdaptRateOn is AdaptRate on the given clock.
 func AdaptRateOn(l *rate.Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
 	return adaptRate(l, now, sleep)

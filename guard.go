@@ -132,8 +132,9 @@ func (c *Client) initGuard() error {
 	if c.quota != nil {
 		c.quota.report = o.Hooks.Quota
 	}
-	var counts store.Counter = newLocalCounts()
-	if sc, ok := c.store.(store.Counter); ok && o.Store != nil {
+
+	var counts store.Counter = c.aux
+	if sc, ok := c.store.(store.Counter); ok {
 		counts = sc
 	}
 	c.breaker = newBreaker(o.Breaker, counts, c.now, c.log)

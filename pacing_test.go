@@ -139,7 +139,9 @@ func TestTheFullRateGoesUnthrottled(t *testing.T) {
 					require.NoError(t, err)
 					defer c.Close()
 					start := time.Now()
-					warm, end := start.Add(2*time.Second), start.Add(20*time.Second)
+					// A minute at 14/s, where a 5-recipient message is 0.6% of
+					// the count; 20 s at 500/s.
+					warm, end := start.Add(2*time.Second), start.Add(time.Duration(max(20, 840/rate))*time.Second)
 					atWarm, atEnd := countAt(warm, ep.accepted), countAt(end, ep.accepted)
 					errs := campaign(c, 32, end, context.Background())
 					assert.Empty(t, errs)
@@ -171,7 +173,9 @@ func TestRecoveryAfterAThrottle(t *testing.T) {
 					time.Sleep(time.Until(hit))
 					stub.Take(int(rate))
 				}()
-				end := start.Add(20 * time.Second)
+				// At 14/s a 5-recipient message is 1.4% of the 25 s after
+				// recovery that are measured.
+				end := start.Add(time.Duration(max(20, 490/rate)) * time.Second)
 				assert.Empty(t, campaign(c, 32, end, context.Background()))
 				require.NotZero(t, stub.Throttles(), "the other sender did not make SES throttle the Client")
 
@@ -265,4 +269,28 @@ func TestThrottlesAreAbsorbedByRetries(t *testing.T) {
 		assert.Equal(t, msgs, q.Messages, "SES accepted every message the Client reported sent, once")
 		t.Logf("%d throttles absorbed; %d recipients in %v", ep.throttles(), q.Recipients, 10*time.Second)
 	})
+}
+
+// TestARateSetTooHighStillFillsTheAccount: a Client whose SendRate is three
+// times the account's is throttled now and then, and still sends at 95% of
+// the account's rate or more, losing nothing.
+func TestARateSetTooHighStillFillsTheAccount(t *testing.T) {
+	for _, rate := range []float64{14, 500} {
+		t.Run(fmt.Sprintf("at %v a second", rate), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				stub := sesstub.New(rate, nil)
+				c, err := sesguard.New(sesstub.Client(stub), func(o *sesguard.Options) {
+					o.SendRate, o.ThrottleRetries = 3*rate, 50
+				})
+				require.NoError(t, err)
+				start := time.Now()
+				warm, end := start.Add(5*time.Second), start.Add(time.Duration(max(20, 840/rate))*time.Second)
+				assert.Empty(t, campaign(c, 32, end, context.Background()))
+				util := float64(stub.Accepted(warm, end)) / (rate * end.Sub(warm).Seconds())
+				t.Logf("%d throttles; %.2f%% of the account's rate", stub.Throttles(), 100*util)
+				assert.GreaterOrEqual(t, util, 0.95)
+				assert.LessOrEqual(t, util, 1+1/end.Sub(warm).Seconds())
+			})
+		})
+	}
 }

@@ -23,6 +23,9 @@ func (s *hookedStore) withAbilities() store.Store {
 	if s.purger != nil {
 		has |= 1 << 4
 	}
+	if s.transactor != nil {
+		has |= 1 << 5
+	}
 	switch has {
 	case 0:
 		return s
@@ -230,6 +233,246 @@ func (s *hookedStore) withAbilities() store.Store {
 			hookedLister
 			hookedPurger
 		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedCounter{s}, hookedLister{s}, hookedPurger{s}}
+	case 32:
+		return struct {
+			*hookedStore
+			hookedTransactor
+		}{s, hookedTransactor{s}}
+	case 33:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedTransactor{s}}
+	case 34:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedTransactor{s}}
+	case 35:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedTransactor{s}}
+	case 36:
+		return struct {
+			*hookedStore
+			hookedCounter
+			hookedTransactor
+		}{s, hookedCounter{s}, hookedTransactor{s}}
+	case 37:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedCounter
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedCounter{s}, hookedTransactor{s}}
+	case 38:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedCounter
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedCounter{s}, hookedTransactor{s}}
+	case 39:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedCounter
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedCounter{s}, hookedTransactor{s}}
+	case 40:
+		return struct {
+			*hookedStore
+			hookedLister
+			hookedTransactor
+		}{s, hookedLister{s}, hookedTransactor{s}}
+	case 41:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedLister
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedLister{s}, hookedTransactor{s}}
+	case 42:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedLister
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedLister{s}, hookedTransactor{s}}
+	case 43:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedLister
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedLister{s}, hookedTransactor{s}}
+	case 44:
+		return struct {
+			*hookedStore
+			hookedCounter
+			hookedLister
+			hookedTransactor
+		}{s, hookedCounter{s}, hookedLister{s}, hookedTransactor{s}}
+	case 45:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedCounter
+			hookedLister
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedCounter{s}, hookedLister{s}, hookedTransactor{s}}
+	case 46:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedCounter
+			hookedLister
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedCounter{s}, hookedLister{s}, hookedTransactor{s}}
+	case 47:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedCounter
+			hookedLister
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedCounter{s}, hookedLister{s}, hookedTransactor{s}}
+	case 48:
+		return struct {
+			*hookedStore
+			hookedPurger
+			hookedTransactor
+		}{s, hookedPurger{s}, hookedTransactor{s}}
+	case 49:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 50:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedPurger
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 51:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 52:
+		return struct {
+			*hookedStore
+			hookedCounter
+			hookedPurger
+			hookedTransactor
+		}{s, hookedCounter{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 53:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedCounter
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedCounter{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 54:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedCounter
+			hookedPurger
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedCounter{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 55:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedCounter
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedCounter{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 56:
+		return struct {
+			*hookedStore
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 57:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 58:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 59:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 60:
+		return struct {
+			*hookedStore
+			hookedCounter
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedCounter{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 61:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedCounter
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedCounter{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 62:
+		return struct {
+			*hookedStore
+			hookedDeduper
+			hookedCounter
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedDeduper{s}, hookedCounter{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
+	case 63:
+		return struct {
+			*hookedStore
+			hookedBounceCounter
+			hookedDeduper
+			hookedCounter
+			hookedLister
+			hookedPurger
+			hookedTransactor
+		}{s, hookedBounceCounter{s}, hookedDeduper{s}, hookedCounter{s}, hookedLister{s}, hookedPurger{s}, hookedTransactor{s}}
 	}
-	panic("sesguard: unreachable: 5 abilities")
+	panic("sesguard: unreachable: 6 abilities")
 }

@@ -18,7 +18,7 @@ import (
 // abilities are the optional interfaces of package store, in the order of
 // the bits of the mask; the wrapper of each is hooked<Name>, and the field
 // of hookedStore that holds it is the name with a lower-case first letter.
-var abilities = []string{"BounceCounter", "Deduper", "Counter", "Lister", "Purger"}
+var abilities = []string{"BounceCounter", "Deduper", "Counter", "Lister", "Purger", "Transactor"}
 
 func main() {
 	var b bytes.Buffer

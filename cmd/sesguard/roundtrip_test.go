@@ -28,8 +28,12 @@ func exportFile(tb testing.TB, n int) string {
 		if i%3 == 0 {
 			expires = formatTime(base.Add(time.Duration(i) * time.Minute).Add(30 * 24 * time.Hour))
 		}
-		fmt.Fprintf(&b, "user%07d@example%d.com,,%s,\"smtp; 550 5.1.1 user unknown, row %d\",%s,%s,%s\n",
-			i, i%7, reasons[i%len(reasons)], i, fmt.Sprintf("0100018c-%08x", i),
+		scope := ""
+		if i%5 == 0 {
+			scope = "newsletter"
+		}
+		fmt.Fprintf(&b, "user%07d@example%d.com,%s,%s,\"smtp; 550 5.1.1 user unknown, row %d\",%s,%s,%s\n",
+			i, i%7, scope, reasons[i%len(reasons)], i, fmt.Sprintf("0100018c-%08x", i),
 			formatTime(base.Add(time.Duration(i)*time.Second)), expires)
 	}
 	path := filepath.Join(tb.TempDir(), "list.csv")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard/store"
 )
 
 // addCount adds n to the breaker counter name in the store at dsn.
@@ -18,7 +20,7 @@ func addCount(t *testing.T, args []string, name string, at time.Time, n int64) {
 	st, db, err := openStore(context.Background(), storeFlags{dsn: args[1], prefix: args[3]})
 	require.NoError(t, err)
 	defer db.Close()
-	require.NoError(t, st.AddCount(context.Background(), name, at.Truncate(10*time.Second), n, at.Add(48*time.Hour)))
+	require.NoError(t, st.AddCount(context.Background(), store.Count{Name: name, Bucket: at.Truncate(10 * time.Second), N: n, KeepUntil: at.Add(48 * time.Hour)}))
 }
 
 func TestStats(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/store"
@@ -13,50 +12,36 @@ import (
 // suppressOne records s through the Client: inForce is the suppression in
 // force under its key afterwards, and written reports whether it is s.
 func suppressOne(ctx context.Context, c *sesguard.Client, s store.Suppression) (store.Suppression, bool, error) {
-	if err := c.Suppress(ctx, s); err != nil {
-		return store.Suppression{}, false, err
-	}
-	return s, true, nil
+	return c.Suppress(ctx, s)
 }
 
 // unsuppress lifts addr's suppressions in scopes, or in every scope.
 func unsuppress(ctx context.Context, c *sesguard.Client, addr string, scopes []string) error {
-	if len(scopes) > 0 && (len(scopes) > 1 || scopes[0] != "") {
-		return errors.New("this store has no scopes")
+	ss := make([]store.Scope, len(scopes))
+	for i, s := range scopes {
+		ss[i] = store.Scope(s)
 	}
-	return c.Unsuppress(ctx, addr)
+	return c.Unsuppress(ctx, addr, ss...)
 }
 
-// suppressions returns addr's suppressions in force.
+// suppressions returns addr's suppressions in force, in every scope.
 func suppressions(ctx context.Context, c *sesguard.Client, addr string) ([]store.Suppression, error) {
-	s, ok, err := c.Suppressed(ctx, addr)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return []store.Suppression{s}, nil
+	return c.Suppressions(ctx, addr)
 }
 
 // listPage returns the page of at most limit entries after last (the zero
 // Suppression to start).
 func listPage(ctx context.Context, l store.Lister, last store.Suppression, limit int) ([]store.Suppression, error) {
-	return l.List(ctx, last.Address, limit)
+	return l.List(ctx, last.Key(), limit)
 }
 
 // scopeOf and setScope read and set a suppression's scope.
-func scopeOf(store.Suppression) string { return "" }
+func scopeOf(s store.Suppression) string { return string(s.Scope) }
 
-func setScope(_ *store.Suppression, scope string) error {
-	if scope != "" {
-		return errors.New("this store has no scopes")
-	}
+func setScope(s *store.Suppression, scope string) error {
+	s.Scope = store.Scope(scope)
 	return nil
 }
 
 // rank orders reasons by strength, as the store contract does.
-func rank(r store.Reason) int {
-	switch r {
-	case store.ReasonSoftBounce, store.ReasonInvalid:
-		return 1
-	}
-	return 2
-}
+func rank(r store.Reason) int { return r.Rank() }

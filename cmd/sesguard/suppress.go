@@ -490,7 +490,7 @@ the rows it names; the file is removed when the import completes.`,
 			n, err := ad.st.Import(cmd.Context(), seq, func(o *sqlstore.ImportOptions) {
 				o.BatchSize = batch
 				o.Progress = func(done int) {
-					bar.add(int64(done) - bar.n.Load())
+					bar.set(int64(done))
 					if checkpoint != "" {
 						_ = writeCheckpoint(checkpoint, skip+done)
 					}

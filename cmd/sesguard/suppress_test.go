@@ -122,6 +122,21 @@ func TestSuppressAddGetListRemove(t *testing.T) {
 			require.Equal(t, exitOK, r.code, r.stderr)
 			golden(t, "suppress-list.json", r.stdout)
 
+			// A list's suppression sits beside the one for all mail, and is
+			// lifted alone.
+			r = sup("add", "--scope", "newsletter", "--reason", "UNSUBSCRIBE", "bob@example.com", "erin@example.com")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			r = sup("get", "bob@example.com")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			golden(t, "suppress-get-scopes.txt", r.stdout)
+			r = sup("list", "--scope", "newsletter")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			golden(t, "suppress-list-scope.txt", r.stdout)
+			r = sup("remove", "--scope", "newsletter", "erin@example.com")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			r = sup("get", "erin@example.com", "--json")
+			assert.Contains(t, r.stdout, `"suppressed": false`)
+
 			r = sup("remove", "bob@example.com", "--json")
 			require.Equal(t, exitOK, r.code, r.stderr)
 			golden(t, "suppress-remove.json", r.stdout)

@@ -210,7 +210,7 @@ func value(t *testing.T, m metricdata.Metrics, attrs string) float64 {
 }
 
 func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, otelsesguard.WithSendDuration())
 	r.script(t, context.Background())
 	ms := r.collect(t)
 
@@ -247,10 +247,10 @@ func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
 	}, points(t, ms[otelsesguard.MetricWebhookRequests]))
 
 	store := ms[otelsesguard.MetricStoreDuration]
-	for _, op := range []string{"Lookup", "Put", "Claim", "AddCount", "SumCounts", "ClearTransientBounces"} {
+	for _, op := range []string{"Lookup", "Put", "Applied", "MarkApplied", "InTx", "SumCounts", "ClearTransientBounces"} {
 		assert.Positive(t, value(t, store, "db.operation.name="+op), op)
 	}
-	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], ""), "one wait per send that reached the limiter")
+	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], "sesguard.priority=transactional"), "one wait per send that reached the limiter")
 
 	assert.Equal(t, []point{{"", 4}}, points(t, ms[otelsesguard.MetricQuotaUsed]))
 	assert.Equal(t, []point{{"", 10_000}}, points(t, ms[otelsesguard.MetricQuotaLimit]))

@@ -21,11 +21,9 @@
 //     its whole count is recorded, so the account is then in debt.
 //   - A refused request is answered as SES answers it: HTTP 429 with
 //     X-Amzn-ErrorType TooManyRequestsException and the message "Maximum
-//     sending rate exceeded." (or "Daily message quota exceeded." for the
-//     24-hour quota).
-//   - GetAccount reports SendQuota {MaxSendRate, Max24HourSend,
-//     SentLast24Hours}, or AccessDeniedException (HTTP 403) when told to
-//     deny it, as for a caller without ses:GetAccount.
+//     sending rate exceeded.".
+//   - GetAccount reports SendQuota {MaxSendRate, Max24HourSend (-1,
+//     unlimited), SentLast24Hours}.
 package sesstub
 
 import (
@@ -48,10 +46,8 @@ type Stub struct {
 
 	mu        sync.Mutex
 	rate      float64
-	daily     float64 // -1: unlimited
-	deny      bool
-	log       []entry // recipients accepted, oldest first, for the envelope
-	accepted  []entry // every acceptance of the Client under test, for Accepted
+	env       envelope
+	accepted  []entry // every acceptance, oldest first
 	throttles int
 	ids       int
 }
@@ -69,28 +65,16 @@ func New(rate float64, now func() time.Time) *Stub {
 	if now == nil {
 		now = time.Now
 	}
-	return &Stub{now: now, rate: rate, daily: -1}
-}
-
-// SetDaily sets Max24HourSend; -1 is unlimited.
-func (s *Stub) SetDaily(n float64) {
-	s.mu.Lock()
-	s.daily = n
-	s.mu.Unlock()
-}
-
-// DenyGetAccount makes GetAccount answer AccessDeniedException.
-func (s *Stub) DenyGetAccount(deny bool) {
-	s.mu.Lock()
-	s.deny = deny
-	s.mu.Unlock()
+	return &Stub{now: now, rate: rate, env: envelope{rate: rate, start: now()}}
 }
 
 // Take has another sender on the account send n recipients now, whatever
 // the limits, as a process that does not share the Client's limiter would.
 func (s *Stub) Take(n int) {
 	s.mu.Lock()
-	s.log = append(s.log, entry{at: s.now(), n: n, other: true})
+	now := s.now()
+	s.env.add(now, n)
+	s.accepted = append(s.accepted, entry{at: now, n: n, other: true})
 	s.mu.Unlock()
 }
 
@@ -108,7 +92,7 @@ func (s *Stub) Accepted(from, to time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, e := range s.accepted {
-		if !e.at.Before(from) && e.at.Before(to) {
+		if !e.other && !e.at.Before(from) && e.at.Before(to) {
 			n += e.n
 		}
 	}
@@ -121,36 +105,76 @@ func (s *Stub) Acceptances() (at []time.Time, n []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.accepted {
-		at, n = append(at, e.at), append(n, e.n)
+		if !e.other {
+			at, n = append(at, e.at), append(n, e.n)
+		}
 	}
 	return at, n
 }
 
-// retain is how long entries count for the envelope: windows longer than
-// this hold for any client that is not in debt by more than a few seconds.
-func (s *Stub) retain() time.Duration {
-	return 10*time.Second + time.Duration(50/s.rate*float64(time.Second))
+// envelope holds the recipients accepted for the account (the Client's
+// and Take's) and checks a request against every window that ends now: the
+// recipients of the window and the request's must not pass rate×w + rate.
+// With S_k the recipients from entry k on, the rule for entry k is
+//
+//	S_k + need <= rate×(now−t_k) + rate
+//
+// and, with total the recipients of every entry so far and before_k those
+// before entry k, S_k = total − before_k, so it reads
+//
+//	total + v_k − rate×now <= rate − need,  v_k = rate×t_k − before_k
+//
+// where v_k does not change with now: every window is checked at once
+// against the largest v_k, which a monotonic queue keeps.
+type envelope struct {
+	rate  float64
+	start time.Time
+	total float64
+	at    []time.Time // of the entries still kept, oldest first
+	v     []float64
+	max   []int // indexes into at and v whose v decreases, the largest first
 }
 
-// admit applies the envelope to n recipients at now. s.mu must be held.
-func (s *Stub) admit(n int, now time.Time) bool {
-	cut := now.Add(-s.retain())
+// keep is how long an entry counts: windows longer than ten minutes are
+// not checked, which lets a sender too fast for that long through by one
+// more second's worth every ten minutes.
+func (e *envelope) keep() time.Duration { return 10 * time.Minute }
+
+func (e *envelope) seconds(t time.Time) float64 { return t.Sub(e.start).Seconds() }
+
+// admits reports whether need more recipients fit every window at now.
+func (e *envelope) admits(now time.Time, need float64) bool {
+	cut := now.Add(-e.keep())
 	drop := 0
-	for drop < len(s.log) && s.log[drop].at.Before(cut) {
+	for drop < len(e.at) && e.at[drop].Before(cut) {
 		drop++
 	}
-	s.log = s.log[drop:]
-	need := min(float64(n), s.rate)
-	sum := 0.0
-	for i := len(s.log) - 1; i >= 0; i-- {
-		e := s.log[i]
-		sum += float64(e.n)
-		// The window from e to now holds sum recipients already.
-		if sum+need > s.rate*now.Sub(e.at).Seconds()+s.rate+1e-9 {
-			return false
+	if drop > 0 {
+		e.at, e.v = e.at[drop:], e.v[drop:]
+		i := 0
+		for i < len(e.max) && e.max[i] < drop {
+			i++
+		}
+		e.max = e.max[i:]
+		for j := range e.max {
+			e.max[j] -= drop
 		}
 	}
-	return true
+	if len(e.max) == 0 {
+		return need <= e.rate+1e-9
+	}
+	return e.total+e.v[e.max[0]]-e.rate*e.seconds(now) <= e.rate-need+1e-9
+}
+
+// add records n recipients accepted at t.
+func (e *envelope) add(t time.Time, n int) {
+	v := e.rate*e.seconds(t) - e.total
+	e.total += float64(n)
+	for len(e.max) > 0 && e.v[e.max[len(e.max)-1]] <= v {
+		e.max = e.max[:len(e.max)-1]
+	}
+	e.at, e.v = append(e.at, t), append(e.v, v)
+	e.max = append(e.max, len(e.at)-1)
 }
 
 // sentLast24Hours counts what the account sent in the last day. s.mu must
@@ -174,13 +198,9 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/v2/email/account":
-		if s.deny {
-			fail(w, http.StatusForbidden, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/app is not authorized to perform: ses:GetAccount")
-			return
-		}
 		reply(w, map[string]any{
 			"ProductionAccessEnabled": true, "SendingEnabled": true, "EnforcementStatus": "HEALTHY",
-			"SendQuota": map[string]float64{"MaxSendRate": s.rate, "Max24HourSend": s.daily, "SentLast24Hours": float64(s.sentLast24Hours(now))},
+			"SendQuota": map[string]float64{"MaxSendRate": s.rate, "Max24HourSend": -1, "SentLast24Hours": float64(s.sentLast24Hours(now))},
 		})
 	case r.Method == http.MethodPost && r.URL.Path == "/v2/email/outbound-emails":
 		var in struct{ Destination destination }
@@ -221,16 +241,12 @@ func (s *Stub) send(w http.ResponseWriter, n int, now time.Time) bool {
 		fail(w, http.StatusBadRequest, "BadRequestException", "a message has 1 to 50 recipients")
 		return false
 	}
-	if s.daily >= 0 && float64(s.sentLast24Hours(now)+n) > s.daily {
-		fail(w, http.StatusTooManyRequests, "TooManyRequestsException", "Daily message quota exceeded.")
-		return false
-	}
-	if !s.admit(n, now) {
+	if !s.env.admits(now, min(float64(n), s.rate)) {
 		s.throttles++
 		fail(w, http.StatusTooManyRequests, "TooManyRequestsException", "Maximum sending rate exceeded.")
 		return false
 	}
-	s.log = append(s.log, entry{at: now, n: n})
+	s.env.add(now, n)
 	s.accepted = append(s.accepted, entry{at: now, n: n})
 	return true
 }
