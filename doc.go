@@ -174,6 +174,16 @@
 //		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain)}
 //	})
 //
+// # Metrics and traces
+//
+// [Options].Hooks are functions the Client calls as it works — a send
+// begun and ended (with what it refused and sent), a notification applied,
+// the webhook's answer, each store call, limiter waits, the 24-hour quota,
+// the breaker's state — at a cost of one nil check each when unset.
+// Package otelsesguard (module
+// github.com/sesguard/sesguard/instrumentation/otelsesguard) builds them on
+// OpenTelemetry: metrics, and spans that are children of the caller's.
+//
 // # Testing
 //
 // Package sestest runs SES v2 and its SNS notifications in process: the real
