@@ -142,8 +142,9 @@
 // A send SES throttles is retried, within its context; the Client halves
 // its rate and climbs back to the full rate within three seconds.
 // Transactional mail goes before bulk mail (see [Priority]): a bulk send
-// — one with ListManagementOptions, or made with WithPriority(ctx,
-// PriorityBulk) — waits behind every transactional send and leaves
+// — mail for a list (under [ForList], or with ListManagementOptions), or
+// one made with WithPriority(ctx, PriorityBulk) — waits behind every
+// transactional send and leaves
 // [TransactionalReserve] tokens of the bucket and Options.DailyReserve of
 // the daily quota for them. The Client's limiter is a [*RateLimiter] over
 // golang.org/x/time/rate ([AdaptRate]); several processes share one rate,
