@@ -38,6 +38,10 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
+	lu, addrs, err := c.bulkUnsubscribe(ctx, in, per)
+	if err != nil {
+		return nil, err
+	}
 	refused, err := c.screen(ctx, all)
 	if err != nil {
 		return nil, err
@@ -61,11 +65,21 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 			}
 			e.Destination = destinationOf(per[i], c.keeper(refused))
 		}
+		if lu != nil {
+			if e, err = lu.addToEntry(c, e, addrs[i]); err != nil {
+				return nil, err
+			}
+		}
 		send = append(send, e)
 		sentFrom = append(sentFrom, i)
 		keptSent = append(keptSent, kept)
 	}
 	if len(allSkipped) == 0 {
+		if lu != nil {
+			cp := *in
+			cp.BulkEmailEntries = send
+			in = &cp
+		}
 		return c.sendBulk(ctx, in, keptSent, optFns)
 	}
 

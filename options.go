@@ -45,6 +45,11 @@ type Options struct {
 	// default policy; see Policy.
 	Policy Policy
 
+	// Unsubscribe adds one-click unsubscribe fields (List-Unsubscribe,
+	// List-Unsubscribe-Post) to mail sent for a list; see
+	// UnsubscribeOptions. The zero value adds none.
+	Unsubscribe UnsubscribeOptions
+
 	// Logger receives the Client's logs. nil: logs are discarded.
 	Logger *slog.Logger
 

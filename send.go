@@ -42,6 +42,10 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 	if err != nil {
 		return nil, err
 	}
+	lu, err := c.sendUnsubscribe(ctx, in, rs)
+	if err != nil {
+		return nil, err
+	}
 	refused, err := c.screen(ctx, rs)
 	if err != nil {
 		return nil, err
@@ -58,6 +62,9 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		cp := *in
 		cp.Destination = destinationOf(rs, c.keeper(refused))
 		in = &cp
+	}
+	if in, err = lu.addTo(c, in); err != nil {
+		return nil, err
 	}
 	var out *sesv2.SendEmailOutput
 	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {

@@ -3,6 +3,7 @@ package sesguard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
+	"github.com/sesguard/sesguard/unsubscribe"
 )
 
 // SESv2API is the part of *sesv2.Client that sesguard calls; *sesv2.Client
@@ -46,6 +48,8 @@ type Client struct {
 	backoffBase time.Duration
 
 	notify notifyState // applying notifications: see apply.go
+
+	links *unsubscribe.Links // from Options.Unsubscribe; nil without a URL
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an
@@ -69,6 +73,11 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	links, err := checkUnsubscribe(o.Unsubscribe)
+	if err != nil {
+		return nil, fmt.Errorf("sesguard: New: Options.Unsubscribe: %w", err)
+	}
+	c.links = links
 	if err := c.initGuard(); err != nil {
 		return nil, err
 	}
