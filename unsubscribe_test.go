@@ -189,10 +189,13 @@ func TestListSendToSeveralRecipientsIsRefused(t *testing.T) {
 	cc.Destination.CcAddresses = []string{"carol@example.com"}
 	rawTwo := &sesv2.SendEmailInput{Content: &types.EmailContent{Raw: &types.RawMessage{Data: rawMessage("bob@example.com, carol@example.com")}}}
 	for name, send := range map[string]func() error{
-		"simple":    func() error { _, err := c.Send(news, simple("bob@example.com", "carol@example.com")); return err },
-		"cc":        func() error { _, err := c.Send(news, cc); return err },
-		"raw":       func() error { _, err := c.Send(news, rawTwo); return err },
-		"bulk":      func() error { _, err := c.SendBulkEmail(news, bulk([]string{"a@example.com"}, []string{"b@example.com", "c@example.com"})); return err },
+		"simple": func() error { _, err := c.Send(news, simple("bob@example.com", "carol@example.com")); return err },
+		"cc":     func() error { _, err := c.Send(news, cc); return err },
+		"raw":    func() error { _, err := c.Send(news, rawTwo); return err },
+		"bulk": func() error {
+			_, err := c.SendBulkEmail(news, bulk([]string{"a@example.com"}, []string{"b@example.com", "c@example.com"}))
+			return err
+		},
 		"bad entry": func() error { _, err := c.SendBulkEmail(news, bulk([]string{"not an address"})); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
