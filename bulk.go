@@ -38,11 +38,16 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
+	c.startHousekeeping()
+	scopes, err := sendScopes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	lu, addrs, err := c.bulkUnsubscribe(ctx, in, per)
 	if err != nil {
 		return nil, err
 	}
-	refused, err := c.screen(ctx, all)
+	refused, err := c.screen(ctx, all, scopes)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func (c *Client) UnsubscribeHandler(optFns ...func(*UnsubscribeHandlerOptions)) 
 		Page:   o.Page,
 		Logger: c.log,
 		Unsubscribe: func(ctx context.Context, t unsubscribe.Token) error {
-			err := c.Suppress(ctx, store.Suppression{
+			_, _, err := c.Suppress(ctx, store.Suppression{
 				Address: t.Address,
 				Scope:   store.Scope(t.List),
 				Reason:  store.ReasonUnsubscribe,
