@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -355,4 +356,61 @@ func TestUnsubscribeHandlerWithoutKeysPanics(t *testing.T) {
 	c, err := sesguard.New(funcAPI{})
 	require.NoError(t, err)
 	assert.Panics(t, func() { c.UnsubscribeHandler() })
+}
+
+// TestSESSubscriptionEventBlocksItsContactListOnly follows an unsubscribe
+// that SES handled itself (a send with ListManagementOptions, whose
+// List-Unsubscribe SES adds): its Subscription event, signed and posted by
+// the emulator's SNS to the handler, suppresses the address in the scope
+// of the contact list, so that the next send to that list is refused
+// while a password reset and the application's own lists go out.
+func TestSESSubscriptionEventBlocksItsContactListOnly(t *testing.T) {
+	const addr = "leaving@example.com"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := sestest.RunT(t, func(o *sestest.Options) {
+		o.Mailboxes = map[string]sestest.Outcome{addr: sestest.OutcomeUnsubscribe}
+	})
+	c, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {
+		o.Unsubscribe = sesguard.UnsubscribeOptions{URL: unsubURL, Keys: unsubKeys(t, "k1", 1)}
+	})
+	require.NoError(t, err)
+	web := httptest.NewServer(snsHandler(t, c, func(o *sesguard.HandlerOptions) {
+		o.SNS.HTTPClient = srv.SNSHTTPClient()
+		o.SNS.TopicARNs = []string{srv.TopicARN()}
+	}))
+	defer web.Close()
+	sub, err := srv.Subscribe(web.URL)
+	require.NoError(t, err)
+	require.NoError(t, sub.WaitConfirmed(ctx))
+
+	contactList := func() *sesv2.SendEmailInput {
+		in := simple(addr)
+		in.ConfigurationSetName = aws.String("tracking")
+		in.ListManagementOptions = &types.ListManagementOptions{ContactListName: aws.String("Customers"), TopicName: aws.String("News")}
+		return in
+	}
+	_, err = c.Send(ctx, contactList())
+	require.NoError(t, err)
+	require.NoError(t, sub.Wait(ctx, len(srv.Notifications())))
+	for _, d := range sub.Deliveries() {
+		require.Equal(t, http.StatusOK, d.StatusCode, "%s %s: %v", d.Type, d.MessageID, d.Err)
+	}
+
+	found, err := c.Store().Lookup(ctx, []string{addr})
+	require.NoError(t, err)
+	require.NotEmpty(t, found)
+	for _, s := range found {
+		assert.Equal(t, store.ReasonUnsubscribe, s.Reason)
+		assert.Contains(t, []store.Scope{sesguard.ContactListScope("Customers", ""), sesguard.ContactListScope("Customers", "News")}, s.Scope)
+	}
+
+	_, err = c.Send(ctx, contactList())
+	require.ErrorIs(t, err, sesguard.ErrSuppressed, "the contact list's next mail is refused")
+	sent := len(srv.Messages())
+	_, err = c.Send(ctx, simple(addr))
+	require.NoError(t, err, "a password reset still goes out")
+	_, err = c.Send(sesguard.ForList(ctx, "news"), simple(addr))
+	require.NoError(t, err, "the application's own list is another list")
+	assert.Len(t, srv.Messages(), sent+2)
 }
