@@ -164,12 +164,19 @@ func (c *Client) sendUnsubscribe(ctx context.Context, in *sesv2.SendEmailInput, 
 // or ErrInvalidMessage when rs names more than one (or only one that
 // cannot be read).
 func (lu *listUnsubscribe) oneRecipient(rs []recipient, what string) (string, error) {
-	addrs := distinct(rs)
-	if len(addrs) != 1 || slices.ContainsFunc(rs, func(r recipient) bool { return r.err != nil }) {
+	addr, ok := "", len(rs) > 0
+	for _, r := range rs {
+		if r.err != nil || addr != "" && r.canon != addr {
+			ok = false
+			break
+		}
+		addr = r.canon
+	}
+	if !ok {
 		return "", fmt.Errorf("%w: %s for the list %q has %d recipients; list mail carries an unsubscribe link per recipient, so send it to one recipient per message (see UnsubscribeOptions)",
 			ErrInvalidMessage, what, lu.list, len(rs))
 	}
-	return addrs[0], nil
+	return addr, nil
 }
 
 // value returns the List-Unsubscribe value for addr.
@@ -243,9 +250,9 @@ func (lu *listUnsubscribe) headers(c *Client, addr string, have []types.MessageH
 	}
 	out := make([]types.MessageHeader, len(have), len(have)+2)
 	copy(out, have)
-	out = append(out, types.MessageHeader{Name: aws.String(unsubscribe.HeaderUnsubscribe), Value: &v})
+	out = append(out, types.MessageHeader{Name: &headerUnsubscribe, Value: &v})
 	if !hasPost {
-		out = append(out, types.MessageHeader{Name: aws.String(unsubscribe.HeaderUnsubscribePost), Value: aws.String(unsubscribe.OneClick)})
+		out = append(out, types.MessageHeader{Name: &headerUnsubscribePost, Value: &oneClick})
 	}
 	return out, nil
 }
@@ -281,6 +288,14 @@ func (lu *listUnsubscribe) addToEntry(c *Client, e types.BulkEmailEntry, addr st
 	e.ReplacementHeaders = headers
 	return e, nil
 }
+
+// The names and the fixed value of the fields, shared by every message:
+// SES only reads them.
+var (
+	headerUnsubscribe     = unsubscribe.HeaderUnsubscribe
+	headerUnsubscribePost = unsubscribe.HeaderUnsubscribePost
+	oneClick              = unsubscribe.OneClick
+)
 
 func isUnsubscribeHeader(h types.MessageHeader) bool {
 	return strings.EqualFold(strings.TrimSpace(aws.ToString(h.Name)), unsubscribe.HeaderUnsubscribe)

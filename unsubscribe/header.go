@@ -85,27 +85,24 @@ func (l *Links) URL(addr, list string, at time.Time) (string, error) {
 // at: "<https://…?t=TOKEN>", followed by ", <mailto:…>" when the Links
 // have a mailto address. Both URIs carry the same token.
 func (l *Links) Value(addr, list string, at time.Time) (string, error) {
-	tokLen := l.keys.TokenLen(len(addr), len(list))
-	n := 2 + len(l.base) + tokLen
-	if l.mailto != "" {
-		n += 4 + len(l.mailto) + tokLen
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '<')
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append((*buf)[:0], '<')
 	b = append(b, l.base...)
 	tokAt := len(b)
 	b, err := l.keys.AppendToken(b, addr, list, at)
 	if err != nil {
 		return "", err
 	}
-	tok := b[tokAt:]
+	tokEnd := len(b)
 	b = append(b, '>')
 	if l.mailto != "" {
 		b = append(b, ", <"...)
 		b = append(b, l.mailto...)
-		b = append(b, tok...)
+		b = append(b, b[tokAt:tokEnd]...)
 		b = append(b, '>')
 	}
+	*buf = b
 	return string(b), nil
 }
 

@@ -203,16 +203,12 @@ func (k *Keys) AppendToken(dst []byte, addr, list string, at time.Time) ([]byte,
 		return dst, fmt.Errorf("unsubscribe: a list name of %d octets; want 1 to %d", len(list), MaxListLen)
 	}
 	s := k.signing
-	n := rawLen(len(s.id), len(addr), len(list))
-	var stack [2 + MaxKeyIDLen + ivLen + timeLen + 1 + 64 + 64 + tagLen]byte
-	raw := stack[:0]
-	if n > len(stack) {
-		raw = make([]byte, 0, n)
-	}
-	raw = append(raw, version, byte(len(s.id)))
+	buf := getBuf()
+	defer putBuf(buf)
+	raw := append((*buf)[:0], version, byte(len(s.id)))
 	raw = append(raw, s.id...)
 	ivAt := len(raw)
-	raw = raw[:ivAt+ivLen]
+	raw = append(raw, make([]byte, ivLen)...)
 	rand.Read(raw[ivAt:])
 	body := len(raw)
 	raw = binary.BigEndian.AppendUint64(raw, uint64(at.Unix()))
@@ -224,8 +220,20 @@ func (k *Keys) AppendToken(dst []byte, addr, list string, at time.Time) ([]byte,
 	mac.Write(raw)
 	raw = mac.Sum(raw)
 	s.macs.Put(mac)
+	*buf = raw
 	return enc.AppendEncode(dst, raw), nil
 }
+
+// bufs holds scratch buffers for tokens and header values, large enough
+// for the longest token, so that issuing one allocates only what it
+// returns.
+var bufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*maxTokenLen)
+	return &b
+}}
+
+func getBuf() *[]byte  { return bufs.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufs.Put(b) }
 
 // rawLen is the length of a token before encoding.
 func rawLen(idLen, addrLen, listLen int) int {
