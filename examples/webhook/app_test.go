@@ -65,18 +65,18 @@ func TestDemoOnEachStore(t *testing.T) {
 					"  bounce@simulator.amazonses.com           refused before SES: BOUNCE\n" +
 					"  complaint@simulator.amazonses.com        refused before SES: COMPLAINT\n" +
 					"  suppressionlist@simulator.amazonses.com  refused before SES: BOUNCE\n",
-				"One-click unsubscribe (RFC 8058), for the list \"news\":\n  sent to success@simulator.amazonses.com with List-Unsubscribe: <https://",
+				"One-click unsubscribe (RFC 8058), for the list \"news\":\n  sent to success+news@simulator.amazonses.com with List-Unsubscribe: <https://",
 				"  and List-Unsubscribe-Post: List-Unsubscribe=One-Click\n",
 				"  POST /unsubscribe with the body List-Unsubscribe=One-Click (no cookie): 200 OK\n" +
-					"  the list's next mail to success@simulator.amazonses.com: refused before SES: UNSUBSCRIBE (scope \"news\")\n" +
-					"  a password reset to success@simulator.amazonses.com: sent\n",
+					"  the list's next mail to success+news@simulator.amazonses.com: refused before SES: UNSUBSCRIBE (scope \"news\")\n" +
+					"  a password reset to success+news@simulator.amazonses.com: sent\n",
 			} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("demo output lacks %q:\n%s", want, out.String())
 				}
 			}
 			// SES accepted the first four messages, only success@'s second,
-			// and the newsletter and password reset to success@.
+			// and the newsletter and password reset to success+news@.
 			if n := len(a.emu.Messages()); n != 7 {
 				t.Errorf("SES accepted %d messages, want 7", n)
 			}

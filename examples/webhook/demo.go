@@ -20,6 +20,10 @@ var demoAddrs = []string{
 	"suppressionlist@simulator.amazonses.com",
 }
 
+// demoReader is the newsletter reader of the demo's unsubscribe: a
+// simulator address of its own, so that success@ stays unsuppressed.
+const demoReader = "success+news@simulator.amazonses.com"
+
 // demoTimeout bounds each wait for the emulator's deliveries.
 const demoTimeout = 10 * time.Second
 
@@ -73,7 +77,7 @@ func (a *app) demo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
-	if err := a.demoUnsubscribe(ctx, w, demoAddrs[0]); err != nil {
+	if err := a.demoUnsubscribe(ctx, w, demoReader); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "Still serving at %s (GET %s/healthz); Ctrl-C stops.\n", endpoint, a.url)
