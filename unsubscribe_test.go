@@ -3,6 +3,7 @@ package sesguard_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,4 +415,33 @@ func TestSESSubscriptionEventBlocksItsContactListOnly(t *testing.T) {
 	_, err = c.Send(sesguard.ForList(ctx, "news"), simple(addr))
 	require.NoError(t, err, "the application's own list is another list")
 	assert.Len(t, srv.Messages(), sent+2)
+}
+
+// A failing OnUnsubscribe answers 503, so that the provider posts again;
+// the suppression is written already, and the repeated POST is harmless.
+func TestUnsubscribeHookFailureIsRetried(t *testing.T) {
+	keys := unsubKeys(t, "k1", 1)
+	ses, c := unsubClient(t, keys)
+	var fail atomic.Bool
+	fail.Store(true)
+	h := httptest.NewServer(c.UnsubscribeHandler(func(o *sesguard.UnsubscribeHandlerOptions) {
+		o.OnUnsubscribe = func(context.Context, unsubscribe.Token) error {
+			if fail.Load() {
+				return errors.New("preferences service down")
+			}
+			return nil
+		}
+	}))
+	defer h.Close()
+	_, err := c.Send(sesguard.ForList(ctx, "news"), simple("bob@example.com"))
+	require.NoError(t, err)
+	link, _ := linkOf(t, keys, ses.Messages()[0])
+
+	assert.Equal(t, http.StatusServiceUnavailable, oneClick(t, h, link))
+	fail.Store(false)
+	assert.Equal(t, http.StatusOK, oneClick(t, h, link))
+	found, err := c.Suppressions(ctx, "bob@example.com")
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	assert.Equal(t, store.Scope("news"), found[0].Scope)
 }
