@@ -11,17 +11,22 @@ import (
 // defaultPurgeEvery is Options.PurgeEvery's default.
 const defaultPurgeEvery = time.Hour
 
-// housekeeping is the Client's periodic purge, started by the first send
-// or application of a notification and stopped by Close.
+// housekeeping is the Client's periodic purge. It keeps no goroutine of
+// its own: a send or an application of a notification that finds
+// Options.PurgeEvery passed since the last purge, by the Client's clock,
+// starts one purge in the background.
 type housekeeping struct {
 	mu      sync.Mutex
-	started bool
+	last    time.Time // when the last purge began; zero before the first
+	running bool
 	closed  bool
-	stop    context.CancelFunc
-	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
-// startHousekeeping starts the periodic purge of Options.PurgeEvery, once.
+// purgeTimeout bounds one background purge.
+const purgeTimeout = 5 * time.Minute
+
+// startHousekeeping starts a purge in the background when one is due.
 func (c *Client) startHousekeeping() {
 	every := c.opts.PurgeEvery
 	if every < 0 {
@@ -30,43 +35,35 @@ func (c *Client) startHousekeeping() {
 	if every == 0 {
 		every = defaultPurgeEvery
 	}
+	now := c.now()
 	h := &c.house
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.started || h.closed {
+	if h.closed || h.running || !h.last.IsZero() && now.Sub(h.last) < every {
+		h.mu.Unlock()
 		return
 	}
-	h.started = true
-	ctx, cancel := context.WithCancel(context.Background())
-	h.stop, h.done = cancel, make(chan struct{})
-	c.log.Debug("sesguard: housekeeping started", "every", every)
+	h.running, h.last = true, now
+	h.wg.Add(1)
+	h.mu.Unlock()
 	go func() {
-		defer close(h.done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				// Errors are logged by Purge; the next tick tries again.
-				_, _ = c.Purge(ctx)
-			}
-		}
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
+		defer cancel()
+		// Purge logs its failure; the next one due tries again.
+		_, _ = c.Purge(ctx)
+		h.mu.Lock()
+		h.running = false
+		h.mu.Unlock()
 	}()
 }
 
-// stopHousekeeping stops the periodic purge and waits for it to end.
+// stopHousekeeping starts no more purges and waits for one under way.
 func (c *Client) stopHousekeeping() {
 	h := &c.house
 	h.mu.Lock()
 	h.closed = true
-	stop, done := h.stop, h.done
 	h.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
+	h.wg.Wait()
 }
 
 // Purge removes what has expired by the Client's clock: suppressions,

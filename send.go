@@ -41,6 +41,14 @@ import (
 // their SDK types: errors.As(err, new(*types.MessageRejected)) works on what
 // Send returns.
 func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, in, nil)
+	out, err := c.send(ctx, in, optFns, &run)
+	run.end(err)
+	return out, err
+}
+
+func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendEmailOutput, error) {
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
@@ -62,6 +70,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		return nil, err
 	}
 	skipped, kept := c.skippedOf(rs, refused)
+	run.screened(len(rs), kept, skipped)
 	if len(skipped) > 0 {
 		c.reportSkips(ctx, skipped)
 		if kept == 0 {
@@ -78,7 +87,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		return nil, err
 	}
 	var out *sesv2.SendEmailOutput
-	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {
+	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {
 		var err error
 		out, err = c.api.SendEmail(ctx, in, withoutThrottleRetries(optFns)...)
 		return kept, err
@@ -86,6 +95,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 	if err != nil {
 		return nil, err
 	}
+	run.sent(kept)
 	if len(skipped) > 0 && out != nil {
 		out.ResultMetadata.Set(skippedKey{}, skipped)
 	}
