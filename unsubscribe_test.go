@@ -372,6 +372,7 @@ func TestSESSubscriptionEventBlocksItsContactListOnly(t *testing.T) {
 	defer cancel()
 	srv := sestest.RunT(t, func(o *sestest.Options) {
 		o.Mailboxes = map[string]sestest.Outcome{addr: sestest.OutcomeUnsubscribe}
+		o.ConfigurationSets = []string{"tracking"}
 	})
 	c, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {
 		o.Unsubscribe = sesguard.UnsubscribeOptions{URL: unsubURL, Keys: unsubKeys(t, "k1", 1)}
