@@ -124,7 +124,9 @@ type RateLimiter struct {
 
 // AdaptRate returns a [RateLimiter] over l, on the wall clock. Sharing l
 // with other users paces them together; only sends made through the
-// RateLimiter are ordered by priority.
+// RateLimiter are ordered by priority. A Client given l itself as
+// Options.Limiter adapts it on its own clock (Options.Now and
+// Options.Sleep).
 func AdaptRate(l *rate.Limiter) *RateLimiter { return adaptRate(l, time.Now, sleepCtx) }
 
 func adaptRate(l tokenBucket, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {

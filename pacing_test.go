@@ -233,7 +233,7 @@ func TestPasswordResetsDuringACampaign(t *testing.T) {
 				waits = append(waits, time.Since(sent))
 			}
 		}()
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		assert.Empty(t, campaign(c, 32, end, news))
 		<-resets
 
@@ -269,4 +269,28 @@ func TestThrottlesAreAbsorbedByRetries(t *testing.T) {
 		assert.Equal(t, msgs, q.Messages, "SES accepted every message the Client reported sent, once")
 		t.Logf("%d throttles absorbed; %d recipients in %v", ep.throttles(), q.Recipients, 10*time.Second)
 	})
+}
+
+// TestARateSetTooHighStillFillsTheAccount: a Client whose SendRate is three
+// times the account's is throttled now and then, and still sends at 95% of
+// the account's rate or more, losing nothing.
+func TestARateSetTooHighStillFillsTheAccount(t *testing.T) {
+	for _, rate := range []float64{14, 500} {
+		t.Run(fmt.Sprintf("at %v a second", rate), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				stub := sesstub.New(rate, nil)
+				c, err := sesguard.New(sesstub.Client(stub), func(o *sesguard.Options) {
+					o.SendRate, o.ThrottleRetries = 3*rate, 50
+				})
+				require.NoError(t, err)
+				start := time.Now()
+				warm, end := start.Add(5*time.Second), start.Add(time.Duration(max(20, 840/rate))*time.Second)
+				assert.Empty(t, campaign(c, 32, end, context.Background()))
+				util := float64(stub.Accepted(warm, end)) / (rate * end.Sub(warm).Seconds())
+				t.Logf("%d throttles; %.2f%% of the account's rate", stub.Throttles(), 100*util)
+				assert.GreaterOrEqual(t, util, 0.95)
+				assert.LessOrEqual(t, util, 1+1/end.Sub(warm).Seconds())
+			})
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -46,9 +47,9 @@ func processCPU(b *testing.B) time.Duration {
 // BenchmarkSendOverhead measures a guarded Send of one recipient (a
 // memstore of 100,000 suppressions, a fake SES) without hooks and with the
 // hooks of NewHooks on: the no-op providers; the global providers with no
-// SDK installed; the SDK's meter (a ManualReader) with the no-op tracer;
-// and the SDK's meter and tracer (every span sampled and ended, none
-// exported). Besides the wall-clock ns/op it reports cpu-ns/op, the CPU
+// SDK installed; the SDK's meter (a ManualReader) with the no-op tracer,
+// without and with WithSendDuration; and the SDK's meter and tracer (every
+// span sampled and ended, none exported). Besides the wall-clock ns/op it reports cpu-ns/op, the CPU
 // time of the process per Send, GC included.
 func BenchmarkSendOverhead(b *testing.B) {
 	ms := memstore.New()
@@ -66,6 +67,7 @@ func BenchmarkSendOverhead(b *testing.B) {
 		hooks bool
 		mp    func() metric.MeterProvider
 		tp    func() trace.TracerProvider
+		opts  []otelsesguard.Option
 	}{
 		{name: "no hooks"},
 		{name: "noop", hooks: true,
@@ -74,6 +76,9 @@ func BenchmarkSendOverhead(b *testing.B) {
 		{name: "global, no SDK", hooks: true},
 		{name: "SDK metrics", hooks: true, mp: sdkMeter,
 			tp: func() trace.TracerProvider { return tracenoop.NewTracerProvider() }},
+		{name: "SDK metrics, WithSendDuration", hooks: true, mp: sdkMeter,
+			tp:   func() trace.TracerProvider { return tracenoop.NewTracerProvider() },
+			opts: []otelsesguard.Option{otelsesguard.WithSendDuration()}},
 		{name: "SDK metrics and traces", hooks: true, mp: sdkMeter,
 			tp: func() trace.TracerProvider { return sdktrace.NewTracerProvider() }},
 	}
@@ -81,7 +86,7 @@ func BenchmarkSendOverhead(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			var hooks sesguard.Hooks
 			if tc.hooks {
-				var opts []otelsesguard.Option
+				opts := tc.opts
 				if tc.mp != nil {
 					opts = append(opts, otelsesguard.WithMeterProvider(tc.mp()))
 				}
@@ -110,5 +115,41 @@ func BenchmarkSendOverhead(b *testing.B) {
 			}
 			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// BenchmarkSDKParts measures what the hooks spend per Send with the SDK's
+// meter, one part at a time: an Add to a counter and a Record to a
+// histogram with a prepared attribute set, and a reading of the clock.
+func BenchmarkSDKParts(b *testing.B) {
+	m := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())).Meter("bench")
+	counter, err := m.Int64Counter("c")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hist, err := m.Float64Histogram("h")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(otelsesguard.AttrOperation.String("SendEmail"), otelsesguard.AttrOutcome.String("sent")))
+	add, rec := []metric.AddOption{set}, []metric.RecordOption{set}
+	ctx := context.Background()
+	run := func(name string, f func()) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := processCPU(b)
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+	run("counter Add", func() { counter.Add(ctx, 1, add...) })
+	run("histogram Record", func() { hist.Record(ctx, 0.001, rec...) })
+	start := time.Now()
+	var d time.Duration
+	run("time.Since", func() { d += time.Since(start) })
+	if d < 0 {
+		b.Fatal("the clock went back")
 	}
 }

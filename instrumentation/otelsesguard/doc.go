@@ -20,11 +20,13 @@
 //
 //   - sesguard.recipients [_total], counter: recipients of Send and
 //     SendBulkEmail by sesguard.operation, sesguard.outcome (sent,
-//     suppressed, invalid, failed) and sesguard.reason (the store.Reason of
-//     a skipped recipient) or error.type (why recipients were left unsent).
-//   - sesguard.send.duration [_seconds], histogram: the time of a send,
-//     screening, pacing, throttle retries and SES included, by
-//     sesguard.operation and error.type.
+//     suppressed, invalid, failed), and sesguard.reason (the store.Reason
+//     of a skipped recipient) with sesguard.scope (all, or list for a
+//     list's unsubscribe), or error.type (why recipients were left unsent).
+//   - sesguard.send.duration [_seconds], histogram, with
+//     [WithSendDuration] only: the time of a send, screening, pacing,
+//     throttle retries and SES included, by sesguard.operation and
+//     error.type.
 //   - sesguard.notification.decisions [_total], counter: records of SES
 //     notifications applied, by sesguard.notification.type (Bounce,
 //     Complaint, Delivery, ...) and sesguard.decision (suppressed, counted,
@@ -37,7 +39,8 @@
 //     suppression store by db.operation.name (Lookup, Put, MarkApplied, ...) and
 //     error.type.
 //   - sesguard.limiter.wait.duration [_seconds], histogram: the time sends
-//     waited for the rate limiter, by error.type.
+//     waited for the rate limiter, by sesguard.priority (transactional,
+//     bulk) and error.type.
 //   - sesguard.quota.used, sesguard.quota.limit, gauges: the recipients
 //     counted in the rolling 24 hours and the quota (absent when
 //     unlimited).

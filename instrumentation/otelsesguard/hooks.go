@@ -32,6 +32,11 @@ const (
 	// AttrReason is the store.Reason of a skipped recipient: "BOUNCE",
 	// "COMPLAINT", "UNSUBSCRIBE", "INVALID", ...
 	AttrReason = attribute.Key("sesguard.reason")
+	// AttrScope is the scope of the suppression that skipped a recipient:
+	// "all" (store.ScopeAll: bounces, complaints, manual) or "list" (an
+	// unsubscribe from the list the mail was sent for). The list's name is
+	// not an attribute: there may be many.
+	AttrScope = attribute.Key("sesguard.scope")
 	// AttrNotificationType is the SES event type: "Bounce", "Complaint",
 	// "Delivery", ...
 	AttrNotificationType = attribute.Key("sesguard.notification.type")
@@ -43,6 +48,9 @@ const (
 	AttrBreakerState = attribute.Key("sesguard.breaker.state")
 	// AttrSignal is what a breaker rate counts: "bounce" or "complaint".
 	AttrSignal = attribute.Key("sesguard.breaker.signal")
+	// AttrPriority is the priority of a send at the limiter:
+	// "transactional" or "bulk" (see sesguard.Priority).
+	AttrPriority = attribute.Key("sesguard.priority")
 
 	// Span attributes.
 	AttrRecipients         = attribute.Key("sesguard.recipients")           // recipients of the message
@@ -83,7 +91,7 @@ func NewHooks(opts ...Option) (sesguard.Hooks, error) {
 		st.doneFunc = st.done
 		return st
 	}
-	if err := h.instruments(cfg.meters.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
+	if err := h.instruments(cfg.meters.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL)), cfg.sendDuration); err != nil {
 		return sesguard.Hooks{}, err
 	}
 	hs := sesguard.Hooks{Send: h.send, Apply: h.apply}
@@ -97,8 +105,8 @@ type hooks struct {
 	addresses bool
 	tracer    trace.Tracer // nil with the no-op TracerProvider
 
-	recipients    metric.Int64Counter
-	sendDuration  metric.Float64Histogram
+	recipients    metric.Int64ObservableCounter
+	sendDuration  metric.Float64Histogram // nil without WithSendDuration
 	decisions     metric.Int64Counter
 	lag           metric.Float64Histogram
 	webhooks      metric.Int64Counter
@@ -110,8 +118,13 @@ type hooks struct {
 	// in a map that is copied on write so that reading takes no lock.
 	email, bulk measures
 	storeOK     map[string]measure // by store method, without error
-	cacheMu     sync.Mutex         // serialises writers of cache
+	cacheMu     sync.Mutex         // serialises writers of cache and counts
 	cache       atomic.Pointer[map[attrKey]measure]
+
+	// The recipients counted so far, by attributes, reported by the
+	// gauges' callback: an atomic add costs a send much less than the
+	// SDK's Add.
+	counts atomic.Pointer[map[attrKey]*atomic.Int64]
 
 	sends sync.Pool // *sendState
 
@@ -132,25 +145,27 @@ type attrKey struct {
 
 // The kinds of attrKey.
 const (
-	kindRecipients uint8 = iota // a: operation, b: outcome, c: reason or error type
+	kindRecipients uint8 = iota // a: operation, b: outcome, c: reason or error type, n: 1 for a list's scope
 	kindSend                    // a: operation, b: error type
 	kindDecision                // a: notification type, b: decision
 	kindLag                     // a: notification type
 	kindWebhook                 // n: status
 	kindStore                   // a: operation, b: error type
-	kindLimiter                 // b: error type
+	kindLimiter                 // a: priority, b: error type
 )
 
-// measure holds an attribute set as the options of Add and Record, made
-// once so that a measurement allocates nothing.
+// measure holds an attribute set as the options of Add, Record and
+// Observe, made once so that a measurement allocates nothing.
 type measure struct {
 	add []metric.AddOption
 	rec []metric.RecordOption
+	obs []metric.ObserveOption
 }
 
 // measures are the measurements of every send of one operation.
 type measures struct {
-	sent, duration measure
+	sent     *atomic.Int64 // recipients sent
+	duration measure
 }
 
 // storeMethods are the store methods the Client calls, whose measurements
@@ -161,12 +176,13 @@ var storeMethods = []string{"Lookup", "Put", "Delete", "AddTransientBounce", "Cl
 // prepare makes the measurements every send uses.
 func (h *hooks) prepare() {
 	h.cache.Store(&map[attrKey]measure{})
+	h.counts.Store(&map[attrKey]*atomic.Int64{})
 	h.email = measures{
-		sent:     h.measurement(attrKey{kind: kindRecipients, a: "SendEmail", b: "sent"}),
+		sent:     h.count(attrKey{kind: kindRecipients, a: "SendEmail", b: "sent"}),
 		duration: h.measurement(attrKey{kind: kindSend, a: "SendEmail"}),
 	}
 	h.bulk = measures{
-		sent:     h.measurement(attrKey{kind: kindRecipients, a: "SendBulkEmail", b: "sent"}),
+		sent:     h.count(attrKey{kind: kindRecipients, a: "SendBulkEmail", b: "sent"}),
 		duration: h.measurement(attrKey{kind: kindSend, a: "SendBulkEmail"}),
 	}
 	h.storeOK = make(map[string]measure, len(storeMethods))
@@ -189,10 +205,15 @@ func (h *hooks) measurement(k attrKey) measure {
 	switch k.kind {
 	case kindRecipients:
 		kv = append(kv, AttrOperation.String(k.a), AttrOutcome.String(k.b))
-		if k.b == "failed" {
+		switch {
+		case k.b == "failed":
 			errType(k.c)
-		} else if k.c != "" {
-			kv = append(kv, AttrReason.String(k.c))
+		case k.c != "":
+			scope := "all"
+			if k.n == 1 {
+				scope = "list"
+			}
+			kv = append(kv, AttrReason.String(k.c), AttrScope.String(scope))
 		}
 	case kindSend:
 		kv = append(kv, AttrOperation.String(k.a))
@@ -207,18 +228,38 @@ func (h *hooks) measurement(k attrKey) measure {
 		kv = append(kv, semconv.DBOperationNameKey.String(k.a))
 		errType(k.b)
 	case kindLimiter:
+		kv = append(kv, AttrPriority.String(k.a))
 		errType(k.b)
 	}
 	o := metric.WithAttributeSet(attribute.NewSet(kv...))
-	m := measure{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
 	h.cacheMu.Lock()
 	defer h.cacheMu.Unlock()
+	m := measure{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 	old := *h.cache.Load()
 	next := make(map[attrKey]measure, len(old)+1)
 	maps.Copy(next, old)
 	next[k] = m
 	h.cache.Store(&next)
 	return m
+}
+
+// count returns the counter of k, made when first asked for.
+func (h *hooks) count(k attrKey) *atomic.Int64 {
+	if c, ok := (*h.counts.Load())[k]; ok {
+		return c
+	}
+	h.cacheMu.Lock()
+	defer h.cacheMu.Unlock()
+	old := *h.counts.Load()
+	if c, ok := old[k]; ok {
+		return c
+	}
+	next := make(map[attrKey]*atomic.Int64, len(old)+1)
+	maps.Copy(next, old)
+	c := new(atomic.Int64)
+	next[k] = c
+	h.counts.Store(&next)
+	return c
 }
 
 // errType is the error.type of err, or "" for nil.
@@ -237,15 +278,24 @@ type sendState struct {
 	h        *hooks
 	doneFunc func(sesguard.SendReport)
 	ctx      context.Context
-	span     trace.Span // nil without tracing
-	start    time.Time
+	span     trace.Span    // nil without tracing
+	start    time.Duration // a reading of monotonic
 }
+
+// monotonicBase is where monotonic counts from.
+var monotonicBase = time.Now()
+
+// monotonic reads the monotonic clock only, which costs about half of
+// time.Now (that reads the wall clock too).
+func monotonic() time.Duration { return time.Since(monotonicBase) }
 
 // send starts the span of a send; the func it returns ends it and records
 // the send's metrics.
 func (h *hooks) send(ctx context.Context, op string) (context.Context, func(sesguard.SendReport)) {
 	st := h.sends.Get().(*sendState)
-	st.start = time.Now()
+	if h.sendDuration != nil {
+		st.start = monotonic()
+	}
 	if h.tracer != nil {
 		name := "sesguard SendEmail"
 		if op == "SendBulkEmail" {
@@ -268,23 +318,29 @@ func (st *sendState) done(r sesguard.SendReport) {
 		ms = &h.bulk
 	}
 	if r.Sent > 0 {
-		h.recipients.Add(ctx, int64(r.Sent), ms.sent.add...)
+		ms.sent.Add(int64(r.Sent))
 	}
 	for _, s := range r.Skipped {
 		outcome := "suppressed"
 		if s.Reason == store.ReasonInvalid {
 			outcome = "invalid"
 		}
-		h.recipients.Add(ctx, 1, h.measurement(attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}).add...)
+		k := attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}
+		if s.Scope != store.ScopeAll {
+			k.n = 1
+		}
+		h.count(k).Add(1)
 	}
 	if unsent := r.Kept - r.Sent; unsent > 0 {
-		h.recipients.Add(ctx, int64(unsent), h.measurement(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).add...)
+		h.count(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).Add(int64(unsent))
 	}
-	duration := ms.duration
-	if et != "" {
-		duration = h.measurement(attrKey{kind: kindSend, a: r.Op, b: et})
+	if h.sendDuration != nil {
+		duration := ms.duration
+		if et != "" {
+			duration = h.measurement(attrKey{kind: kindSend, a: r.Op, b: et})
+		}
+		h.sendDuration.Record(ctx, (monotonic() - start).Seconds(), duration.rec...)
 	}
-	h.sendDuration.Record(ctx, time.Since(start).Seconds(), duration.rec...)
 
 	if span == nil {
 		return
@@ -403,7 +459,8 @@ func (h *hooks) store(ctx context.Context, op string, d time.Duration, err error
 }
 
 func (h *hooks) limiterWait(ctx context.Context, _ int, d time.Duration, err error) {
-	h.waitDuration.Record(ctx, d.Seconds(), h.measurement(attrKey{kind: kindLimiter, b: errType(err)}).rec...)
+	p := sesguard.PriorityOf(ctx).String()
+	h.waitDuration.Record(ctx, d.Seconds(), h.measurement(attrKey{kind: kindLimiter, a: p, b: errType(err)}).rec...)
 }
 
 func (h *hooks) quota(used, limit int64) {

@@ -44,19 +44,22 @@ var (
 
 var breakerStates = [metricBreakerStateCount]sesguard.BreakerState{sesguard.BreakerClosed, sesguard.BreakerOpen, sesguard.BreakerHalfOpen}
 
-// instruments creates the instruments on m and registers the callback of
-// the gauges.
-func (h *hooks) instruments(m metric.Meter) error {
+// instruments creates the instruments on m, the send-duration histogram
+// only with sendDuration, and registers the callback of the observable
+// ones.
+func (h *hooks) instruments(m metric.Meter, sendDuration bool) error {
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
 	var err error
-	h.recipients, err = m.Int64Counter(MetricRecipients, metric.WithUnit("{recipient}"),
+	h.recipients, err = m.Int64ObservableCounter(MetricRecipients, metric.WithUnit("{recipient}"),
 		metric.WithDescription("Recipients of sends, by outcome (sent, suppressed, invalid, failed) and reason."))
 	check(err)
-	h.sendDuration, err = m.Float64Histogram(MetricSendDuration, metric.WithUnit("s"),
-		metric.WithDescription("Duration of Send and SendBulkEmail, screening, pacing and SES included."),
-		metric.WithExplicitBucketBoundaries(waitBuckets...))
-	check(err)
+	if sendDuration {
+		h.sendDuration, err = m.Float64Histogram(MetricSendDuration, metric.WithUnit("s"),
+			metric.WithDescription("Duration of Send and SendBulkEmail, screening, pacing and SES included."),
+			metric.WithExplicitBucketBoundaries(waitBuckets...))
+		check(err)
+	}
 	h.decisions, err = m.Int64Counter(MetricDecisions, metric.WithUnit("{decision}"),
 		metric.WithDescription("Records of SES notifications applied, by event type and the policy's decision."))
 	check(err)
@@ -108,6 +111,11 @@ func (h *hooks) instruments(m metric.Meter) error {
 		stateAttrs[i] = metric.WithAttributeSet(attribute.NewSet(AttrBreakerState.String(s.String())))
 	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for k, c := range *h.counts.Load() {
+			if v := c.Load(); v > 0 {
+				o.ObserveInt64(h.recipients, v, h.measurement(k).obs...)
+			}
+		}
 		if h.quotaSeen.Load() {
 			o.ObserveInt64(used, h.quotaUsed.Load())
 			if l := h.limit.Load(); l >= 0 {
@@ -138,6 +146,6 @@ func (h *hooks) instruments(m metric.Meter) error {
 		o.ObserveInt64(volume, s.Sent)
 		o.ObserveInt64(minVolume, s.MinVolume)
 		return nil
-	}, used, limit, state, rate, threshold, volume, minVolume)
+	}, h.recipients, used, limit, state, rate, threshold, volume, minVolume)
 	return err
 }

@@ -13,9 +13,10 @@ const ScopeName = "github.com/sesguard/sesguard/instrumentation/otelsesguard"
 type Option interface{ apply(*config) }
 
 type config struct {
-	meters    metric.MeterProvider
-	tracers   trace.TracerProvider
-	addresses bool
+	meters       metric.MeterProvider
+	tracers      trace.TracerProvider
+	addresses    bool
+	sendDuration bool
 }
 
 type optionFunc func(*config)
@@ -41,6 +42,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // recorded by type only.
 func WithRecipientAddresses() Option {
 	return optionFunc(func(c *config) { c.addresses = true })
+}
+
+// WithSendDuration records the histogram sesguard.send.duration: the time
+// of each send, screening, pacing, throttle retries and SES included. It
+// costs a send two readings of the clock and a Record, about a third of
+// what the hooks cost with the SDK (BENCHMARKS.md); a send's span has its
+// duration too.
+func WithSendDuration() Option {
+	return optionFunc(func(c *config) { c.sendDuration = true })
 }
 
 func newConfig(opts []Option) config {

@@ -24,6 +24,7 @@ import (
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/instrumentation/otelsesguard"
 	"github.com/sesguard/sesguard/sestest"
+	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
 
@@ -101,6 +102,8 @@ func (r *rig) start(t *testing.T, reader sdkmetric.Reader, opts ...otelsesguard.
 //   - the bounced address again, an unreadable one and success: 1 sent, 1
 //     suppressed (BOUNCE), 1 invalid, and a Delivery notified;
 //   - the complained address alone: refused, 1 suppressed (COMPLAINT);
+//   - mail for the list "newsletter" to an address unsubscribed from it:
+//     refused, 1 suppressed (UNSUBSCRIBE, scope list);
 //   - a bulk send of two entries that SES rejects: 2 failed
 //     (MessageRejected);
 //   - a GET of the webhook: 405.
@@ -115,6 +118,10 @@ func (r *rig) script(t *testing.T, ctx context.Context) {
 	require.NoError(t, err)
 	require.NoError(t, r.sub.Wait(ctx, 4))
 	_, err = r.client.Send(ctx, message("complaint@simulator.amazonses.com"))
+	require.ErrorIs(t, err, sesguard.ErrSuppressed)
+	_, _, err = r.client.Suppress(ctx, store.Suppression{Address: "reader@example.com", Scope: "newsletter", Reason: store.ReasonUnsubscribe})
+	require.NoError(t, err)
+	_, err = r.client.Send(sesguard.ForList(ctx, "newsletter"), message("reader@example.com"))
 	require.ErrorIs(t, err, sesguard.ErrSuppressed)
 
 	r.srv.SetFault(func(op string, _ []byte) *sestest.Fault {
@@ -210,22 +217,23 @@ func value(t *testing.T, m metricdata.Metrics, attrs string) float64 {
 }
 
 func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, otelsesguard.WithSendDuration())
 	r.script(t, context.Background())
 	ms := r.collect(t)
 
 	rec := ms[otelsesguard.MetricRecipients]
 	assert.Equal(t, []point{
 		{"error.type=MessageRejected,sesguard.operation=SendBulkEmail,sesguard.outcome=failed", 2},
-		{"sesguard.operation=SendEmail,sesguard.outcome=invalid,sesguard.reason=INVALID", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=invalid,sesguard.reason=INVALID,sesguard.scope=all", 1},
 		{"sesguard.operation=SendEmail,sesguard.outcome=sent", 4},
-		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=BOUNCE", 1},
-		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=COMPLAINT", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=BOUNCE,sesguard.scope=all", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=COMPLAINT,sesguard.scope=all", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=UNSUBSCRIBE,sesguard.scope=list", 1},
 	}, points(t, rec))
 
 	assert.Equal(t, []point{
 		{"error.type=MessageRejected,sesguard.operation=SendBulkEmail", 1},
-		{"error.type=suppressed,sesguard.operation=SendEmail", 1},
+		{"error.type=suppressed,sesguard.operation=SendEmail", 2},
 		{"sesguard.operation=SendEmail", 2},
 	}, points(t, ms[otelsesguard.MetricSendDuration]))
 
@@ -250,7 +258,7 @@ func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
 	for _, op := range []string{"Lookup", "Put", "Applied", "MarkApplied", "InTx", "SumCounts", "ClearTransientBounces"} {
 		assert.Positive(t, value(t, store, "db.operation.name="+op), op)
 	}
-	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], ""), "one wait per send that reached the limiter")
+	assert.Equal(t, 3.0, value(t, ms[otelsesguard.MetricLimiterWait], "sesguard.priority=transactional"), "one wait per send that reached the limiter")
 
 	assert.Equal(t, []point{{"", 4}}, points(t, ms[otelsesguard.MetricQuotaUsed]))
 	assert.Equal(t, []point{{"", 10_000}}, points(t, ms[otelsesguard.MetricQuotaLimit]))
@@ -305,7 +313,7 @@ func TestSpans(t *testing.T) {
 				assert.Equal(t, addresses, hasAddress, "%s: addresses on the span", s.Name())
 			}
 
-			require.Len(t, sends, 4)
+			require.Len(t, sends, 5)
 			for _, s := range sends {
 				assert.Equal(t, caller.SpanContext().SpanID(), s.Parent().SpanID(), "%s is a child of the caller's span", s.Name())
 			}
@@ -320,7 +328,8 @@ func TestSpans(t *testing.T) {
 			refused := sends[2]
 			assert.Equal(t, "suppressed", attrs(refused)["error.type"])
 			assert.Equal(t, codes.Error, refused.Status().Code)
-			bulk := sends[3]
+			assert.Equal(t, "suppressed", attrs(sends[3])["error.type"], "mail for a list, to an unsubscribed reader")
+			bulk := sends[4]
 			assert.Equal(t, "sesguard SendBulkEmail", bulk.Name())
 			assert.Equal(t, "MessageRejected", attrs(bulk)["error.type"])
 			if addresses {

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sesguard/sesguard/instrumentation/otelsesguard"
 )
 
 // alertRules is the shape of a Prometheus rules file.
@@ -38,7 +40,7 @@ func TestPrometheusNamesAndAlertRules(t *testing.T) {
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
 	require.NoError(t, err)
 	r := &rig{}
-	r.start(t, exporter)
+	r.start(t, exporter, otelsesguard.WithSendDuration())
 	r.script(t, context.Background())
 
 	families, err := reg.Gather()
@@ -89,4 +91,9 @@ func TestPrometheusNamesAndAlertRules(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"SESBounceRateApproachingReview", "SESComplaintRateApproachingReview"}, alerts)
+
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	rulesText := string(data[strings.Index(string(data), "groups:"):])
+	assert.True(t, strings.Contains(string(readme), rulesText), "README quotes alerts.yml as it is")
 }

@@ -135,11 +135,10 @@ type envelope struct {
 	max   []int // indexes into at and v whose v decreases, the largest first
 }
 
-// keep is how long an entry counts: windows longer than this hold for any
-// sender not in debt by more than a few seconds.
-func (e *envelope) keep() time.Duration {
-	return 10*time.Second + time.Duration(50/e.rate*float64(time.Second))
-}
+// keep is how long an entry counts: windows longer than ten minutes are
+// not checked, which lets a sender too fast for that long through by one
+// more second's worth every ten minutes.
+func (e *envelope) keep() time.Duration { return 10 * time.Minute }
 
 func (e *envelope) seconds(t time.Time) float64 { return t.Sub(e.start).Seconds() }
 

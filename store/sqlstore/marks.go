@@ -91,13 +91,16 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 	args := []any{id, d.timeArg(expires), d.timeArg(t)}
 	made := false
 	switch {
-	case len(counts) == 0:
+	case len(counts) == 0 || r.counts != nil:
 		res, err := r.exec(ctx, r.s.marks.mark, args...)
 		if err == nil {
 			made, err = d.upserted(res)
 		}
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: mark applied %q: %w", id, err)
+		}
+		if made && r.counts != nil {
+			r.counts.counts = append(r.counts.counts, counts...)
 		}
 	case d.name == Postgres:
 		names := make([]string, len(counts))

@@ -57,6 +57,9 @@ func (st *stmt) close() error {
 type runner struct {
 	s  *Store
 	tx *sql.Tx // nil: the pool
+	// counts, in InTx, holds the counts added in the transaction, which
+	// go to the database in one statement before it commits.
+	counts *pendingCounts
 }
 
 // on returns st ready to run on r. In a transaction, a statement that was
@@ -142,7 +145,7 @@ func (r runner) inTx(ctx context.Context, fn func(r runner) error) error {
 	if r.tx != nil {
 		return fn(r)
 	}
-	return r.s.transact(ctx, func(tx *sql.Tx) error { return fn(runner{r.s, tx}) })
+	return r.s.transact(ctx, func(tx *sql.Tx) error { return fn(runner{s: r.s, tx: tx}) })
 }
 
 // transact runs fn in a read-write transaction and commits it when fn
