@@ -92,6 +92,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 		return nil, fmt.Errorf("sesguard: New: Options.Unsubscribe: %w", err)
 	}
 	c.links = links
+	c.house.last = c.now() // the first purge is due PurgeEvery from now
 	if err := c.initGuard(); err != nil {
 		return nil, err
 	}
