@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,10 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/instrumentation/otelsesguard"
@@ -357,4 +360,32 @@ func attrs(s sdktrace.ReadOnlySpan) map[string]string {
 		out[string(kv.Key)] = kv.Value.String()
 	}
 	return out
+}
+
+// TestNoopProvidersLeaveTheHooksNil: with the no-op providers there is
+// nothing to record, and the Client, given nil hooks, calls nothing.
+func TestNoopProvidersLeaveTheHooksNil(t *testing.T) {
+	hooks, err := otelsesguard.NewHooks(
+		otelsesguard.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelsesguard.WithTracerProvider(tracenoop.NewTracerProvider()),
+	)
+	require.NoError(t, err)
+	assert.Equal(t, reflect.ValueOf(hooks).NumField(), countNil(hooks), "every hook is nil")
+
+	hooks, err = otelsesguard.NewHooks(otelsesguard.WithMeterProvider(metricnoop.NewMeterProvider()), otelsesguard.WithTracerProvider(sdktrace.NewTracerProvider()))
+	require.NoError(t, err)
+	assert.NotNil(t, hooks.Send, "spans need the send hook")
+	assert.NotNil(t, hooks.Apply, "spans need the apply hook")
+	assert.Nil(t, hooks.Store, "no metrics, no store timing")
+}
+
+// countNil counts the nil func fields of h.
+func countNil(h sesguard.Hooks) int {
+	v, n := reflect.ValueOf(h), 0
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			n++
+		}
+	}
+	return n
 }
