@@ -2,7 +2,9 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,63 +20,158 @@ func bounceKey(addr string) map[string]types.AttributeValue {
 
 // AddTransientBounce records the transient bounce id of addr at t, once,
 // and returns [store.BounceWindow] of addr's records at t. addr's records
-// live in one item, a map from bounce id to time, changed by the
-// conditional read-modify-write Put uses: a second record of the same id
-// finds it there and changes nothing, and of concurrent writers each
-// either writes on top of the other's record or reads again. Records
-// older than twice the window before the latest time seen are dropped;
-// the item's TTL is set to that latest time plus twice the window, so
-// DynamoDB deletes an address's records once they no longer count.
+// live in one item: "b" maps each bounce id to its time, "t" is the latest
+// time recorded, and "u" and the TTL are that time plus twice the window,
+// when the records stop counting and DynamoDB may delete them.
+//
+// Each step is one atomic write that needs no retry however many processes
+// add bounces to the address at once:
+//
+//  1. A PutItem creates the item with this record, on condition that there
+//     is none: the first bounce of an address is one round trip.
+//  2. Otherwise an UpdateItem sets b.id to t if it is not set yet
+//     (if_not_exists, so a second record of the id changes nothing) and
+//     returns the item, in which the window is counted. It also moves the
+//     latest time, "u" and the TTL forward, on condition that t is later
+//     than the latest time; when t is not, the UpdateItem is sent again
+//     without that part.
+//
+// Records older than twice the window before the latest time are then
+// removed, by an UpdateItem of their own; a crash before it leaves them
+// for the next add, or for the TTL.
 func (s *Store) AddTransientBounce(ctx context.Context, addr, id string, t time.Time, window time.Duration) (int, error) {
-	if err := checkKey("bounce id", id, t); err != nil {
-		return 0, fmt.Errorf("dynamostore: add transient bounce: %w", err)
-	}
 	if err := checkText("address", addr, store.MaxAddressLen, true); err != nil {
 		return 0, fmt.Errorf("dynamostore: add transient bounce: %w", err)
 	}
-	var n int
-	_, err := s.rmw(ctx, bounceKey(addr), func(cur map[string]types.AttributeValue) (map[string]types.AttributeValue, bool, error) {
-		recs, latest, err := decodeBounces(cur)
-		if err != nil {
-			return nil, false, err
-		}
-		_, known := recs[id]
-		if !known {
-			recs[id] = t
-		}
-		times := make([]time.Time, 0, len(recs))
-		for _, at := range recs {
-			times = append(times, at)
-		}
-		n = store.BounceWindow(times, recs[id], window)
-		if known {
-			return nil, false, nil
-		}
-		if t.After(latest) {
-			latest = t
-		}
-		keep := latest.Add(-2 * window)
-		b := make(map[string]types.AttributeValue, len(recs))
-		for rid, at := range recs {
-			if rid == id || !at.Before(keep) {
-				b[rid] = numAttr(at.UnixNano())
-			}
-		}
-		until := latest.Add(2 * window)
-		return map[string]types.AttributeValue{
-			attrBounces: &types.AttributeValueMemberM{Value: b},
-			attrLatest:  numAttr(latest.UnixNano()),
-			attrUntil:   numAttr(until.UnixNano()),
-			attrTTL:     ttlAttr(until),
-		}, true, nil
-	})
+	if err := checkKey("bounce id", id, t); err != nil {
+		return 0, fmt.Errorf("dynamostore: add transient bounce: %w", err)
+	}
+	n, err := s.addBounce(ctx, addr, id, t, window)
 	if err != nil {
 		return 0, fmt.Errorf("dynamostore: add transient bounce of %q: %w", addr, err)
 	}
 	return n, nil
 }
 
-// decodeBounces reads a bounce record item; an absent one (nil) has none.
+func (s *Store) addBounce(ctx context.Context, addr, id string, t time.Time, window time.Duration) (int, error) {
+	until := t.Add(2 * window)
+	for attempt := range s.o.WriteAttempts {
+		if attempt > 0 {
+			if err := s.backoff(ctx, attempt-1); err != nil {
+				return 0, err
+			}
+		}
+		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.table),
+			Item: map[string]types.AttributeValue{
+				attrPK:      strAttr(prefixBounces + addr),
+				attrSK:      strAttr(sortBounces),
+				attrBounces: &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{id: numAttr(t.UnixNano())}},
+				attrLatest:  numAttr(t.UnixNano()),
+				attrUntil:   numAttr(until.UnixNano()),
+				attrTTL:     ttlAttr(until),
+			},
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		})
+		if err == nil {
+			return 1, nil
+		}
+		if !conditionFailed(err) {
+			return 0, err
+		}
+		item, err := s.recordBounce(ctx, addr, id, t, until)
+		if errors.Is(err, errGone) {
+			continue // cleared since the PutItem: create it again
+		}
+		if err != nil {
+			return 0, err
+		}
+		recs, latest, err := decodeBounces(item)
+		if err != nil {
+			return 0, err
+		}
+		times := make([]time.Time, 0, len(recs))
+		var old []string
+		for rid, at := range recs {
+			times = append(times, at)
+			if at.Before(latest.Add(-2*window)) && rid != id {
+				old = append(old, rid)
+			}
+		}
+		n := store.BounceWindow(times, recs[id], window)
+		return n, s.forgetBounces(ctx, addr, old)
+	}
+	return 0, errConflict
+}
+
+// errGone is recordBounce's answer when addr has no record item.
+var errGone = errors.New("no bounce records")
+
+// recordBounce sets the record id of addr's item to t unless it is set,
+// and moves the item's latest time and expiry forward to t and until when
+// they are earlier. It returns the item as it is after.
+func (s *Store) recordBounce(ctx context.Context, addr, id string, t, until time.Time) (map[string]types.AttributeValue, error) {
+	names := map[string]string{"#b": attrBounces, "#id": id}
+	values := map[string]types.AttributeValue{":t": numAttr(t.UnixNano())}
+	update := "SET #b.#id = if_not_exists(#b.#id, :t)"
+	in := func(update, cond string, names map[string]string, values map[string]types.AttributeValue) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(s.table),
+			Key:                       bounceKey(addr),
+			UpdateExpression:          aws.String(update),
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+			ReturnValues:              types.ReturnValueAllNew,
+		}
+	}
+	later, laterValues := maps.Clone(names), maps.Clone(values)
+	maps.Copy(later, map[string]string{"#l": attrLatest, "#u": attrUntil, "#ttl": attrTTL})
+	maps.Copy(laterValues, map[string]types.AttributeValue{":u": numAttr(until.UnixNano()), ":ttl": ttlAttr(until)})
+	out, err := s.api.UpdateItem(ctx, in(update+", #l = :t, #u = :u, #ttl = :ttl", "attribute_exists(#b) AND #l < :t", later, laterValues))
+	if conditionFailed(err) {
+		out, err = s.api.UpdateItem(ctx, in(update, "attribute_exists(#b)", names, values))
+	}
+	if conditionFailed(err) {
+		return nil, errGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
+}
+
+// forgetBounces removes the records ids of addr, if the item is still there.
+func (s *Store) forgetBounces(ctx context.Context, addr string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	names := map[string]string{"#pk": attrPK, "#b": attrBounces}
+	update := "REMOVE "
+	for i, id := range ids {
+		k := fmt.Sprintf("#r%d", i)
+		names[k] = id
+		if i > 0 {
+			update += ", "
+		}
+		update += "#b." + k
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      bounceKey(addr),
+		UpdateExpression:         aws.String(update),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: names,
+	})
+	if conditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+// decodeBounces reads a bounce record item: its records by id and the
+// latest time recorded.
 func decodeBounces(m map[string]types.AttributeValue) (map[string]time.Time, time.Time, error) {
 	recs := make(map[string]time.Time)
 	latest, ok, err := getNum(m, attrLatest)

@@ -65,12 +65,12 @@
 //
 // Four kinds of item share the table. Times are Unix nanoseconds in number
 // attributes; "ttl" is Unix seconds, rounded up, and present only on an
-// item that may go once it has passed; "v" is the version that
-// read-modify-writes condition on.
+// item that may go once it has passed; "v" is the version that Put's and
+// Delete's conditional writes check.
 //
 //	kind         pk                    sk                      attributes
 //	suppression  "sup#" + 2 hex digits address                 v, s, ttl
-//	bounces      "bnc#" + address      "bnc"                   v, b, t, u, ttl
+//	bounces      "bnc#" + address      "bnc"                   b, t, u, ttl
 //	mark         "mark#" + id          "mark"                  st, tok, c, u, ttl
 //	count        "cnt#" + name         bucket "#" shard        n, ids, u, ttl
 //
@@ -84,7 +84,10 @@
 // that DynamoDB never deletes a suppression that still holds.
 //
 // A bounce record's "b" maps each transient bounce id to its time, "t" is
-// the latest time seen and "u" the time the records stop counting. A
+// the latest time seen and "u" the time the records stop counting; a
+// record is added with an UpdateItem that sets b.id only if it is not set,
+// so concurrent adds to one address never conflict (see
+// [Store.AddTransientBounce]). A
 // mark's "st" is "pending" or "done", "tok" the random token of this
 // generation of the mark, "c" its counts while pending, and "u" its
 // expiry. A count bucket's sort key is the bucket's start (the Unix
@@ -123,7 +126,7 @@
 // the item as it is now — returned with the failure by DynamoDB
 // (ReturnValuesOnConditionCheckFailure), read again where a server does
 // not return it. So of concurrent Puts to one key the strongest stays, in
-// any order. Bounce records are changed the same way.
+// any order.
 //
 // # Exactly once
 //

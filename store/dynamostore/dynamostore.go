@@ -51,9 +51,10 @@ type Options struct {
 	// and sleeps a random part of it. Zero: 25 ms.
 	BackoffBase time.Duration
 
-	// WriteAttempts is how many times Put, Delete, AddTransientBounce and
-	// Purge read an item again and retry their conditional write after a
-	// concurrent writer changed it first, before they fail. Zero: 32.
+	// WriteAttempts is how many times Put, Delete and Purge retry their
+	// conditional write of an address's item after a concurrent writer
+	// changed it first (and MarkApplied and AddTransientBounce theirs after
+	// a concurrent delete), before they fail. Zero: 64.
 	WriteAttempts int
 }
 
@@ -99,7 +100,7 @@ func New(api API, table string, optFns ...func(*Options)) (*Store, error) {
 		o.BackoffBase = 25 * time.Millisecond
 	}
 	if o.WriteAttempts <= 0 {
-		o.WriteAttempts = 32
+		o.WriteAttempts = 64
 	}
 	tables := map[string]bool{table: true}
 	for i, src := range o.Sources {

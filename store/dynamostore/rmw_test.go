@@ -39,6 +39,11 @@ func TestPutRoundTrips(t *testing.T) {
 			assert.Equal(t, 3, p.count("PutItem"))
 			assert.Equal(t, tt.wantGets, p.count("GetItem"))
 
+			written, err = s.Put(ctx, store.Suppression{Address: "a@example.com", Reason: store.ReasonBounce})
+			require.NoError(t, err)
+			assert.True(t, written, "an identical suppression is as good as written")
+			assert.Equal(t, 4, p.count("PutItem"), "without a write of its own after the failed create")
+
 			written, err = s.Put(ctx, store.Suppression{Address: "a@example.com", Reason: store.ReasonSoftBounce})
 			require.NoError(t, err)
 			assert.False(t, written, "never weaker")

@@ -103,13 +103,17 @@ func (s *Store) update(ctx context.Context, addr string, change func(*addrItem) 
 // condition that the item's version is still the one Put decided on. A
 // concurrent writer's change is so never overwritten: when the condition
 // fails, Put decides afresh on the item as it is now (see the package
-// documentation, "Never weaker").
+// documentation, "Never weaker"). A suppression identical to the stored
+// one is reported written without a write.
 func (s *Store) Put(ctx context.Context, v store.Suppression) (bool, error) {
 	if err := checkSuppression(v); err != nil {
 		return false, fmt.Errorf("dynamostore: put: %w", err)
 	}
+	same := false
 	written, err := s.update(ctx, v.Address, func(it *addrItem) bool {
-		if cur, ok := it.entries[v.Scope]; ok && !store.Replaces(v, cur) {
+		cur, ok := it.entries[v.Scope]
+		same = ok && identical(cur, v)
+		if same || ok && !store.Replaces(v, cur) {
 			return false
 		}
 		it.entries[v.Scope] = v
@@ -118,7 +122,16 @@ func (s *Store) Put(ctx context.Context, v store.Suppression) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: put %q: %w", v.Address, err)
 	}
-	return written, nil
+	return written || same, nil
+}
+
+// identical reports whether a and b are the same suppression, to the
+// instant: writing b over a would change nothing, so Put reports it
+// written without a write. Duplicate deliveries of one notification, each
+// applied in full, so do not contend for the address's item.
+func identical(a, b store.Suppression) bool {
+	return a.Key() == b.Key() && a.Reason == b.Reason && a.Detail == b.Detail && a.Source == b.Source &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
 // Delete removes the suppression stored under k, with the same conditional
