@@ -213,10 +213,13 @@
 // [Store.MarkApplied] upserts the mark — inserting it, or taking over one
 // that has expired — and adds the counts only when it made the mark, in
 // one statement on PostgreSQL (a data-modifying WITH query) and one
-// transaction elsewhere. Counts spread each bucket over 16 rows (shards),
-// one picked at random per add, so that concurrent notifications do not
-// queue on one row; [Store.SumCounts] adds the shards up, so sums stay
-// exact.
+// transaction elsewhere. Counts spread each bucket over up to 32 rows
+// (shards), taken in turn by the adds of a Store from a random start, so
+// that concurrent notifications do not queue on one row (on PostgreSQL at
+// 32 senders, row-lock waits were 29% of the server's samples with 16
+// shards picked at random, 4% with these); [Store.SumCounts] adds the shards up, so
+// sums stay exact. A shard row exists only once an add used it, so a quiet
+// bucket is one row and SumCounts reads no more rows than there were adds.
 //
 // [Store.AddTransientBounce] runs one transaction that upserts the
 // address's head row first, whose lock serialises the bounces of one
