@@ -46,7 +46,7 @@ func (c *Client) sendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
-	c.startHousekeeping()
+	c.housekeep()
 	scopes, err := sendScopes(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -142,8 +142,9 @@
 // A send SES throttles is retried, within its context; the Client halves
 // its rate and climbs back to the full rate within three seconds.
 // Transactional mail goes before bulk mail (see [Priority]): a bulk send
-// — one with ListManagementOptions, or made with WithPriority(ctx,
-// PriorityBulk) — waits behind every transactional send and leaves
+// — mail for a list (under [ForList], or with ListManagementOptions), or
+// one made with WithPriority(ctx, PriorityBulk) — waits behind every
+// transactional send and leaves
 // [TransactionalReserve] tokens of the bucket and Options.DailyReserve of
 // the daily quota for them. The Client's limiter is a [*RateLimiter] over
 // golang.org/x/time/rate ([AdaptRate]); several processes share one rate,
@@ -173,6 +174,16 @@
 //	client, err := sesguard.New(api, func(o *sesguard.Options) {
 //		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain)}
 //	})
+//
+// # Metrics and traces
+//
+// [Options].Hooks are functions the Client calls as it works — a send
+// begun and ended (with what it refused and sent), a notification applied,
+// the webhook's answer, each store call, limiter waits, the 24-hour quota,
+// the breaker's state — at a cost of one nil check each when unset.
+// Package otelsesguard (module
+// github.com/sesguard/sesguard/instrumentation/otelsesguard) builds them on
+// OpenTelemetry: metrics, and spans that are children of the caller's.
 //
 // # Testing
 //

@@ -11,13 +11,13 @@ import (
 // defaultPurgeEvery is Options.PurgeEvery's default.
 const defaultPurgeEvery = time.Hour
 
-// housekeeping is the Client's periodic purge. It keeps no goroutine of
-// its own: a send or an application of a notification that finds
-// Options.PurgeEvery passed since the last purge, by the Client's clock,
-// starts one purge in the background.
+// housekeeping is the Client's periodic purge. It keeps no goroutine
+// between purges: the send or application of a notification that finds
+// Options.PurgeEvery passed since the last purge (or since New), by the
+// Client's clock, starts one purge in the background.
 type housekeeping struct {
 	mu      sync.Mutex
-	last    time.Time // when the last purge began; zero before the first
+	last    time.Time // when the last purge began, or New ran
 	running bool
 	closed  bool
 	wg      sync.WaitGroup
@@ -26,8 +26,9 @@ type housekeeping struct {
 // purgeTimeout bounds one background purge.
 const purgeTimeout = 5 * time.Minute
 
-// startHousekeeping starts a purge in the background when one is due.
-func (c *Client) startHousekeeping() {
+// housekeep starts a purge in the background when one is due and none is
+// under way.
+func (c *Client) housekeep() {
 	every := c.opts.PurgeEvery
 	if every < 0 {
 		return
@@ -38,7 +39,7 @@ func (c *Client) startHousekeeping() {
 	now := c.now()
 	h := &c.house
 	h.mu.Lock()
-	if h.closed || h.running || !h.last.IsZero() && now.Sub(h.last) < every {
+	if h.closed || h.running || now.Sub(h.last) < every {
 		h.mu.Unlock()
 		return
 	}
@@ -70,8 +71,9 @@ func (c *Client) stopHousekeeping() {
 // applied marks, transient-bounce records and the reputation breaker's old
 // counts, from the store when it implements [store.Purger] and from the
 // Client's in-process bookkeeping. It returns the number of suppressions
-// removed from the store. The Client calls it every Options.PurgeEvery;
-// call it yourself to purge at other times.
+// removed from the store, and logs it at level Debug (a failure at Warn).
+// The Client calls it every Options.PurgeEvery; call it yourself to purge
+// at other times.
 func (c *Client) Purge(ctx context.Context) (int, error) {
 	now := c.now()
 	n := 0
@@ -87,6 +89,6 @@ func (c *Client) Purge(ctx context.Context) (int, error) {
 			return n, &StoreError{Op: "purge", Err: err}
 		}
 	}
-	c.log.InfoContext(ctx, "sesguard: expired entries purged", "suppressions", n)
+	c.log.DebugContext(ctx, "sesguard: expired entries purged", "suppressions", n)
 	return n, nil
 }

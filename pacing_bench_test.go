@@ -137,7 +137,7 @@ func BenchmarkPasswordResetDuringACampaign(b *testing.B) {
 				waits <- time.Since(sent)
 			}
 		}()
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		errs := campaign(c, 32, end, news)
 		var w []time.Duration
 		for d := range waits {

@@ -233,7 +233,7 @@ func TestPasswordResetsDuringACampaign(t *testing.T) {
 				waits = append(waits, time.Since(sent))
 			}
 		}()
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		assert.Empty(t, campaign(c, 32, end, news))
 		<-resets
 

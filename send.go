@@ -52,7 +52,7 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
-	c.startHousekeeping()
+	c.housekeep()
 	scopes, err := sendScopes(ctx, in.ListManagementOptions)
 	if err != nil {
 		return nil, err

@@ -83,6 +83,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.house.last = c.now() // the first purge is due PurgeEvery from now
 	if err := c.initGuard(); err != nil {
 		return nil, err
 	}

@@ -119,7 +119,7 @@ func TestPasswordResetsDuringASharedCampaign(t *testing.T) {
 				waits = append(waits, time.Since(sent))
 			}
 		})
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		for ci, c := range clients {
 			for w := range 8 {
 				wg.Go(func() {

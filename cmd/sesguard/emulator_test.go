@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -164,4 +165,45 @@ func TestEmulatorFromOutside(t *testing.T) {
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), "the emulator exits 0 when interrupted")
+}
+
+// TestEmulatorOutput runs the emulator in process and checks what it
+// prints, text and --json, with its port replaced by PORT.
+func TestEmulatorOutput(t *testing.T) {
+	for _, tc := range []struct{ golden, flag string }{{"emulator.txt", ""}, {"emulator.json", "--json"}} {
+		t.Run(tc.golden, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			a := newApp(strings.NewReader(""), pw, io.Discard)
+			ctx, cancel := context.WithCancel(context.Background())
+			args := []string{"emulator", "--addr", "127.0.0.1:0", "--cert-file", filepath.Join(t.TempDir(), "sns.pem")}
+			if tc.flag != "" {
+				args = append(args, tc.flag)
+			}
+			done := make(chan int)
+			go func() {
+				code := a.run(ctx, args)
+				_ = pw.Close()
+				done <- code
+			}()
+			// The emulator prints once it listens; the last line names the SigningCertURL.
+			var out strings.Builder
+			br := bufio.NewReader(pr)
+			for {
+				line, err := br.ReadString('\n')
+				require.NoError(t, err)
+				out.WriteString(line)
+				if strings.Contains(line, "SigningCertURL") || strings.Contains(line, `"subscriptions"`) {
+					break
+				}
+			}
+			cancel()
+			_, err := io.Copy(&out, br)
+			require.NoError(t, err)
+			assert.Equal(t, exitOK, <-done)
+			text := regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(out.String(), "127.0.0.1:PORT")
+			text = regexp.MustCompile(`SimpleNotificationService-[0-9a-f]+\.pem`).ReplaceAllString(text, "SimpleNotificationService-HEX.pem")
+			text = regexp.MustCompile(`/tmp/\S*sns\.pem`).ReplaceAllString(text, "TMP/sns.pem")
+			golden(t, tc.golden, text)
+		})
+	}
 }
