@@ -126,6 +126,28 @@
 // A recipient whose address no store can hold is reported, not retried
 // forever. Policy.OnDecision hears every decision.
 //
+// # Bulk mail and unsubscribes
+//
+// Mail sent for a list — under [ForList] — can carry the one-click
+// unsubscribe fields that Gmail and Yahoo require of bulk senders
+// (List-Unsubscribe with an HTTPS URI, and List-Unsubscribe-Post:
+// List-Unsubscribe=One-Click, RFC 8058). Set Options.Unsubscribe (see
+// [UnsubscribeOptions]; per send, [WithUnsubscribe]) and serve
+// [Client.UnsubscribeHandler] at its URL:
+//
+//   - every recipient gets a link of its own, with an opaque token
+//     (package unsubscribe) that binds its address, the list and the time
+//     of issue, encrypted and authenticated with HMAC-SHA256 under
+//     rotatable keys;
+//   - a list message must have one recipient (or one per bulk entry), or
+//     Send refuses it with [ErrInvalidMessage];
+//   - transactional mail, contact-list mail (SES adds its own fields) and
+//     messages that carry their own List-Unsubscribe get no fields;
+//   - the provider's one-click POST records an UNSUBSCRIBE suppression
+//     scoped to the list, which blocks the next send for that list and no
+//     other mail; a GET shows a confirmation page and records nothing, so
+//     link scanners unsubscribe no one.
+//
 // # Rate limiting and quotas
 //
 // SES counts every recipient against a per-second rate and a rolling

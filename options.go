@@ -45,6 +45,11 @@ type Options struct {
 	// default policy; see Policy.
 	Policy Policy
 
+	// Unsubscribe adds one-click unsubscribe fields (List-Unsubscribe,
+	// List-Unsubscribe-Post) to mail sent for a list; see
+	// UnsubscribeOptions. The zero value adds none.
+	Unsubscribe UnsubscribeOptions
+
 	// PurgeEvery is how often the Client purges what has expired from the
 	// store (when it implements store.Purger: suppressions, applied marks,
 	// transient-bounce records, old counts) and from its in-process

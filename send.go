@@ -61,6 +61,10 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 	if err != nil {
 		return nil, err
 	}
+	lu, err := c.sendUnsubscribe(ctx, in, rs)
+	if err != nil {
+		return nil, err
+	}
 	refused, err := c.screen(ctx, rs, scopes)
 	if err != nil {
 		return nil, err
@@ -78,6 +82,9 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 		cp := *in
 		cp.Destination = destinationOf(rs, c.keeper(refused))
 		in = &cp
+	}
+	if in, err = lu.addTo(c, in); err != nil {
+		return nil, err
 	}
 	var out *sesv2.SendEmailOutput
 	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {
