@@ -15,6 +15,14 @@
 // by default and JSON with --json. AWS configuration comes from the usual
 // places: --region, --profile, the AWS_* environment variables, the shared
 // config files, and --endpoint-url as in the AWS CLI.
+//
+// The suppression list (--store) is SQLite (sqlite:PATH, the default
+// sqlite:sesguard.db), PostgreSQL (postgres://...), MySQL or MariaDB
+// (mysql://user:pass@host:port/db), or a DynamoDB table made by
+// dynamostore.CreateTable: dynamodb://TABLE, with the AWS configuration
+// above, where ?region=R overrides the region and ?endpoint=URL the
+// endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL;
+// --endpoint-url is SES's).
 package main
 
 import (

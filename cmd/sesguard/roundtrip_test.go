@@ -91,6 +91,9 @@ func BenchmarkImportExport100k(b *testing.B) {
 	require.NoError(b, err)
 	for name, dsn := range stores(b) {
 		b.Run(name, func(b *testing.B) {
+			if name == "dynamodb" {
+				b.Skip("DynamoDB's import rate is store/dynamostore's BenchmarkImport")
+			}
 			var imported, exported time.Duration
 			for i := range b.N {
 				if name == "sqlite" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,10 +21,12 @@ import (
 // addCount adds n to the breaker counter name in the store at dsn.
 func addCount(t *testing.T, args []string, name string, at time.Time, n int64) {
 	t.Helper()
-	st, db, err := openStore(context.Background(), storeFlags{dsn: args[1], prefix: args[3]})
+	st, closer, err := newApp(nil, io.Discard, io.Discard).openStore(context.Background(), storeFlags{dsn: args[1], prefix: args[3]})
 	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, st.AddCount(context.Background(), store.Count{Name: name, Bucket: at.Truncate(10 * time.Second), N: n, KeepUntil: at.Add(48 * time.Hour)}))
+	defer closer.Close()
+	counter, ok := st.(store.Counter)
+	require.True(t, ok, "the store keeps no counts")
+	require.NoError(t, counter.AddCount(context.Background(), store.Count{Name: name, Bucket: at.Truncate(10 * time.Second), N: n, KeepUntil: at.Add(48 * time.Hour)}))
 }
 
 func TestStats(t *testing.T) {
@@ -65,9 +68,9 @@ func TestStats(t *testing.T) {
 // notifications bring.
 func TestStatsReadsTheClientsCounts(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
-	st, db, err := openStore(context.Background(), storeFlags{dsn: dsn, prefix: "sesguard_"})
+	st, closer, err := newApp(nil, io.Discard, io.Discard).openStore(context.Background(), storeFlags{dsn: dsn, prefix: "sesguard_"})
 	require.NoError(t, err)
-	defer db.Close()
+	defer closer.Close()
 	srv := sestest.RunT(t, func(o *sestest.Options) { o.Now = func() time.Time { return testNow } })
 	c, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {
 		o.Store, o.Now = st, func() time.Time { return testNow }

@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/store"
+	"github.com/sesguard/sesguard/store/dynamostore"
 	"github.com/sesguard/sesguard/store/sqlstore"
 )
 
@@ -42,19 +44,19 @@ func (noSES) GetAccount(context.Context, *sesv2.GetAccountInput, ...func(*sesv2.
 
 // admin is an open suppression list and a Client over it.
 type admin struct {
-	st     *sqlstore.Store
-	db     *sql.DB
+	st     store.Store
+	closer io.Closer
 	client *sesguard.Client
 }
 
 func (ad *admin) Close() error {
-	return errors.Join(ad.client.Close(), ad.db.Close())
+	return errors.Join(ad.client.Close(), ad.closer.Close())
 }
 
 // openAdmin opens the store of f with a Client over it; api is SES, or nil
 // for the commands that do not call it.
 func (a *app) openAdmin(ctx context.Context, f storeFlags, api sesguard.SESv2API) (*admin, error) {
-	st, db, err := openStore(ctx, f)
+	st, closer, err := a.openStore(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -63,15 +65,15 @@ func (a *app) openAdmin(ctx context.Context, f storeFlags, api sesguard.SESv2API
 	}
 	c, err := sesguard.New(api, func(o *sesguard.Options) { o.Store, o.Now = st, a.now })
 	if err != nil {
-		_ = db.Close()
+		_ = closer.Close()
 		return nil, err
 	}
-	return &admin{st: st, db: db, client: c}, nil
+	return &admin{st: st, closer: closer, client: c}, nil
 }
 
 func addStoreFlags(cmd *cobra.Command, f *storeFlags) {
-	cmd.PersistentFlags().StringVar(&f.dsn, "store", defaultStore, "the suppression list: sqlite:PATH, postgres://... or mysql://user:pass@host:port/db")
-	cmd.PersistentFlags().StringVar(&f.prefix, "table-prefix", sqlstore.DefaultTablePrefix, "prefix of the store's tables")
+	cmd.PersistentFlags().StringVar(&f.dsn, "store", defaultStore, "the suppression list: sqlite:PATH, postgres://..., mysql://user:pass@host:port/db or dynamodb://TABLE[?region=R&endpoint=URL]")
+	cmd.PersistentFlags().StringVar(&f.prefix, "table-prefix", sqlstore.DefaultTablePrefix, "prefix of the SQL store's tables")
 }
 
 func (a *app) suppressCommand() *cobra.Command {
@@ -80,8 +82,14 @@ func (a *app) suppressCommand() *cobra.Command {
 		Use:   "suppress",
 		Short: "Look up, add, lift, import and export entries of sesguard's suppression list",
 		Long: `suppress administers the suppression list that sesguard consults before
-every send, kept in SQLite (the default, sqlite:sesguard.db), PostgreSQL or
-MySQL/MariaDB.`,
+every send, kept in SQLite (the default, sqlite:sesguard.db), PostgreSQL,
+MySQL/MariaDB or DynamoDB.
+
+--store dynamodb://TABLE opens a table made by dynamostore.CreateTable,
+with the AWS configuration of --region, --profile and the AWS_* variables;
+?region=R overrides the region and ?endpoint=URL the endpoint (default:
+AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL). --endpoint-url is SES's,
+not the table's; --table-prefix applies to the SQL stores only.`,
 	}
 	addStoreFlags(cmd, &f)
 	cmd.AddCommand(a.suppressListCommand(&f), a.suppressGetCommand(&f), a.suppressAddCommand(&f),
@@ -125,7 +133,11 @@ func (a *app) suppressionOf(c *sesguard.Client, r row, source string) (store.Sup
 }
 
 // each calls fn with every entry of the list, page by page.
-func each(ctx context.Context, l store.Lister, fn func(store.Suppression) error) error {
+func each(ctx context.Context, st store.Store, fn func(store.Suppression) error) error {
+	l, ok := st.(store.Lister)
+	if !ok {
+		return errors.New("this store cannot list its entries")
+	}
 	var last store.Suppression
 	for {
 		page, err := listPage(ctx, l, last, listPageSize)
@@ -497,13 +509,10 @@ the rows it names; the file is removed when the import completes.`,
 					}
 				}
 			}
-			n, err := ad.st.Import(cmd.Context(), seq, func(o *sqlstore.ImportOptions) {
-				o.BatchSize = batch
-				o.Progress = func(done int) {
-					bar.set(int64(done))
-					if checkpoint != "" {
-						_ = writeCheckpoint(checkpoint, skip+done)
-					}
+			n, err := importInto(cmd.Context(), ad.st, seq, batch, func(done int) {
+				bar.set(int64(done))
+				if checkpoint != "" {
+					_ = writeCheckpoint(checkpoint, skip+done)
 				}
 			})
 			bar.finish()
@@ -530,8 +539,20 @@ the rows it names; the file is removed when the import completes.`,
 	cmd.Flags().StringVar(&format, "format", "", "csv or jsonl (default: from the file's extension; csv for -)")
 	cmd.Flags().StringVar(&checkpoint, "checkpoint", "", "record progress in this file and resume from it")
 	cmd.Flags().StringVar(&source, "source", "import", "the source of rows that name none")
-	cmd.Flags().IntVar(&batch, "batch", sqlstore.DefaultImportBatch, "rows per batch")
+	cmd.Flags().IntVar(&batch, "batch", sqlstore.DefaultImportBatch, "rows per batch of a SQL store (DynamoDB: 100 addresses)")
 	return cmd
+}
+
+// importInto imports seq with the store's own bulk import, reporting the
+// rows written after each batch to progress.
+func importInto(ctx context.Context, st store.Store, seq iter.Seq2[store.Suppression, error], batch int, progress func(int)) (int, error) {
+	switch st := st.(type) {
+	case *sqlstore.Store:
+		return st.Import(ctx, seq, func(o *sqlstore.ImportOptions) { o.BatchSize, o.Progress = batch, progress })
+	case *dynamostore.Store:
+		return st.Import(ctx, seq, func(o *dynamostore.ImportOptions) { o.Progress = progress })
+	}
+	return 0, errors.New("this store cannot import")
 }
 
 func readCheckpoint(path string) (int, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,14 +11,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard/store/dynamostore"
 )
 
 // stores returns the --store values the tests run on: a SQLite file,
-// and PostgreSQL and MariaDB when their DSNs are set (each test gets table
-// names of its own, which it drops when it ends).
+// and PostgreSQL, MariaDB and DynamoDB (dynalite) when their addresses are
+// set (each test gets table names of its own, which it drops when it
+// ends; see storeArgs).
 func stores(tb testing.TB) map[string]string {
 	tb.Helper()
 	out := map[string]string{"sqlite": "sqlite:" + filepath.Join(tb.TempDir(), "s.db")}
@@ -38,6 +45,11 @@ func stores(tb testing.TB) map[string]string {
 	} else {
 		tb.Log("SESGUARD_MYSQL_DSN is not set: MariaDB skipped")
 	}
+	if endpoint := os.Getenv("SESGUARD_DYNAMODB_ENDPOINT"); endpoint != "" {
+		out["dynamodb"] = dynamoScheme + "TABLE?region=us-east-1&endpoint=" + url.QueryEscape(endpoint)
+	} else {
+		tb.Log("SESGUARD_DYNAMODB_ENDPOINT is not set: DynamoDB skipped")
+	}
 	return out
 }
 
@@ -46,10 +58,32 @@ func stores(tb testing.TB) map[string]string {
 func storeArgs(t *testing.T, dsn string) []string {
 	t.Helper()
 	p := prefix(t)
+	if strings.HasPrefix(dsn, dynamoScheme) {
+		return []string{"--store", dynamoTable(t, dsn, p+"sesguard"), "--table-prefix", p}
+	}
 	if !strings.HasPrefix(dsn, "sqlite:") {
 		t.Cleanup(func() { dropTables(t, dsn, p) })
 	}
 	return []string{"--store", dsn, "--table-prefix", p}
+}
+
+// dynamoTable creates the table name at the endpoint of dsn (a value of
+// stores), deletes it when the test ends, and returns dsn naming it. It
+// points the AWS configuration at the test's credentials.
+func dynamoTable(t *testing.T, dsn, name string) string {
+	t.Helper()
+	awsEnv(t)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	require.NoError(t, err)
+	api := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(u.Query().Get("endpoint")) })
+	require.NoError(t, dynamostore.CreateTable(t.Context(), api, name, func(o *dynamostore.TableOptions) { o.SkipTTL = true }))
+	t.Cleanup(func() {
+		_, err := api.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		assert.NoError(t, err)
+	})
+	return strings.Replace(dsn, "TABLE", name, 1)
 }
 
 // dropTables drops the tables whose names begin with prefix.
@@ -152,6 +186,8 @@ func TestSuppressUsage(t *testing.T) {
 	dir := t.TempDir()
 	for name, args := range map[string][]string{
 		"bad store":      {"suppress", "list", "--store", "oracle://x"},
+		"no table":       {"suppress", "list", "--store", "dynamodb://?region=us-east-1"},
+		"bad parameter":  {"suppress", "list", "--store", "dynamodb://sesguard?regoin=us-east-1"},
 		"no address":     {"suppress", "add", "--store", "sqlite:" + filepath.Join(dir, "a.db")},
 		"bad expiry":     {"suppress", "add", "--expires", "soon", "a@example.com", "--store", "sqlite:" + filepath.Join(dir, "a.db")},
 		"bad format":     {"suppress", "export", "--format", "xml", "--store", "sqlite:" + filepath.Join(dir, "a.db")},
