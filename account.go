@@ -198,10 +198,12 @@ func (c *Client) RefreshQuota(ctx context.Context) error {
 }
 
 // Close stops the Client's background work — the periodic GetAccount of
-// Options.AccountQuota — and waits for it to end. A closed Client still
-// sends, at the rate and quota last read. Close is safe to call more than
-// once and needed only with Options.AccountQuota.
+// Options.AccountQuota and the periodic purge of Options.PurgeEvery — and
+// waits for it to end. A closed Client still sends, at the rate and quota
+// last read, and applies notifications, without purging. Close is safe to
+// call more than once.
 func (c *Client) Close() error {
+	c.stopHousekeeping()
 	if c.account != nil {
 		c.account.close()
 	}

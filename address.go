@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"github.com/sesguard/sesguard/store"
 )
 
 // ErrInvalidAddress is wrapped by the error [Canonical] returns for an
@@ -21,7 +23,10 @@ var ErrInvalidAddress = errors.New("sesguard: invalid email address")
 // Lookup profile of golang.org/x/net/idna) and lower-cased, the local part
 // lower-cased and written without quotes unless it needs them. A domain with
 // a trailing dot is refused, as net/mail and SES refuse it. So "Bob <Bob@Bücher.Example>" and "bob@xn--bcher-kva.example" are the
-// same address.
+// same address. An address longer than RFC 5321 allows (a local part of
+// more than 64 octets, a domain of more than 255, more than 254 in all:
+// store.MaxAddressLen) is refused: no mail server accepts it, and no store
+// need hold it.
 //
 // Lower-casing the local part is the default because mailbox providers treat
 // it case-insensitively in practice, and a suppression that misses
@@ -67,7 +72,31 @@ func canonicalSpec(spec string, keepLocalCase bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %v", ErrInvalidAddress, spec, err)
 	}
+	if why := overLong(local, d); why != "" {
+		return "", fmt.Errorf("%w %.80q…: %s", ErrInvalidAddress, spec, why)
+	}
 	return local + "@" + d, nil
+}
+
+// The limits of RFC 5321 (section 4.5.3.1) on an address, in octets; no
+// store need hold a longer one.
+const (
+	maxLocalLen  = 64
+	maxDomainLen = 255
+)
+
+// overLong says why the canonical local part and domain make an address
+// too long to be mailed or stored, or returns "".
+func overLong(local, domain string) string {
+	switch {
+	case len(local) > maxLocalLen:
+		return fmt.Sprintf("local part of %d octets, more than %d", len(local), maxLocalLen)
+	case len(domain) > maxDomainLen:
+		return fmt.Sprintf("domain of %d octets, more than %d", len(domain), maxDomainLen)
+	case len(local)+1+len(domain) > store.MaxAddressLen:
+		return fmt.Sprintf("%d octets, more than %d", len(local)+1+len(domain), store.MaxAddressLen)
+	}
+	return ""
 }
 
 // addressParser accepts encoded display names in any charset: the display
@@ -115,6 +144,9 @@ func canonicalASCII(addr string, keepLocalCase bool) (string, bool) {
 		local = lowerASCII(local)
 	}
 	domain = lowerASCII(domain)
+	if overLong(local, domain) != "" {
+		return "", false // refused, with its reason, by the general path
+	}
 	if len(addr) == len(local)+1+len(domain) && addr[:len(local)] == local && addr[len(local)+1:] == domain {
 		return addr, true // already canonical: no allocation
 	}

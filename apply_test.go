@@ -74,11 +74,16 @@ func apply(t testing.TB, c *Client, n *Notification) []Decision {
 
 func suppressedAs(t testing.TB, c *Client, addr string) (store.Suppression, bool) {
 	t.Helper()
-	s, ok, err := c.Suppressed(context.Background(), addr)
+	in, err := c.Suppressions(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, ok
+	for _, s := range in {
+		if s.Scope == store.ScopeAll || len(in) == 1 {
+			return s, true
+		}
+	}
+	return store.Suppression{}, false
 }
 
 func TestApplySESExamples(t *testing.T) {
@@ -342,11 +347,13 @@ func TestApplyDedupe(t *testing.T) {
 // user's own store.
 type plainStore struct{ s *memstore.Store }
 
-func (p plainStore) Lookup(ctx context.Context, addrs []string) (map[string]store.Suppression, error) {
+func (p plainStore) Lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
 	return p.s.Lookup(ctx, addrs)
 }
-func (p plainStore) Put(ctx context.Context, s store.Suppression) error { return p.s.Put(ctx, s) }
-func (p plainStore) Delete(ctx context.Context, a string) error         { return p.s.Delete(ctx, a) }
+func (p plainStore) Put(ctx context.Context, s store.Suppression) (bool, error) {
+	return p.s.Put(ctx, s)
+}
+func (p plainStore) Delete(ctx context.Context, k store.Key) error { return p.s.Delete(ctx, k) }
 
 func TestApplyWithAPlainStore(t *testing.T) {
 	c := newNotifyClient(t, func(o *Options) { o.Store = plainStore{memstore.New()} })
@@ -362,21 +369,30 @@ func TestApplyWithAPlainStore(t *testing.T) {
 	}
 }
 
-// flakyStore fails Put while failing is set.
+// flakyStore fails Put while failing is set. It has memstore's abilities
+// but Transactor, whose transactions would write past its Put.
 type flakyStore struct {
-	*memstore.Store
+	store.Store
+	store.BounceCounter
+	store.Deduper
+	store.Counter
 	failing atomic.Bool
 }
 
-func (f *flakyStore) Put(ctx context.Context, s store.Suppression) error {
+func newFlakyStore() *flakyStore {
+	ms := memstore.New()
+	return &flakyStore{Store: ms, BounceCounter: ms, Deduper: ms, Counter: ms}
+}
+
+func (f *flakyStore) Put(ctx context.Context, s store.Suppression) (bool, error) {
 	if f.failing.Load() {
-		return errors.New("database is down")
+		return false, errors.New("database is down")
 	}
 	return f.Store.Put(ctx, s)
 }
 
 func TestApplyStoreFailureIsRetried(t *testing.T) {
-	fs := &flakyStore{Store: memstore.New()}
+	fs := newFlakyStore()
 	c := newNotifyClient(t, func(o *Options) { o.Store = fs })
 	n := parseOne(t, bounceJSON("f1", "Permanent", "General", "5.1.1", "a@example.com"))
 	fs.failing.Store(true)

@@ -22,7 +22,7 @@ func BenchmarkSend(b *testing.B) {
 	}}
 	ms := memstore.New()
 	for i := range 100_000 {
-		if err := ms.Put(ctx, store.Suppression{Address: fmt.Sprintf("user%d@example.com", i), Reason: store.ReasonBounce}); err != nil {
+		if _, err := ms.Put(ctx, store.Suppression{Address: fmt.Sprintf("user%d@example.com", i), Reason: store.ReasonBounce}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -286,7 +286,7 @@ type brokenCounts struct{ store.Store }
 
 var errCountsDown = errors.New("counts down")
 
-func (brokenCounts) AddCount(context.Context, string, time.Time, int64, time.Time) error {
+func (brokenCounts) AddCount(context.Context, store.Count) error {
 	return errCountsDown
 }
 

@@ -38,7 +38,12 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
-	refused, err := c.screen(ctx, all)
+	c.startHousekeeping()
+	scopes, err := sendScopes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := c.screen(ctx, all, scopes)
 	if err != nil {
 		return nil, err
 	}

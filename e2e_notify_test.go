@@ -73,7 +73,7 @@ func TestEndToEndSuppression(t *testing.T) {
 					t.Fatalf("%s %s answered %d (%v)", d.Type, d.MessageID, d.StatusCode, d.Err)
 				}
 			}
-			s, ok, err := client.Suppressed(ctx, tt.addr)
+			s, ok, err := sesguard.Suppressed(ctx, client, tt.addr)
 			if err != nil || !ok || s.Reason != tt.reason {
 				t.Fatalf("after the notification: suppressed %v %+v %v, want %s", ok, s, err, tt.reason)
 			}
@@ -124,7 +124,7 @@ func TestEndToEndSoftBounces(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if _, ok, _ := client.Suppressed(ctx, addr); ok {
+		if _, ok, _ := sesguard.Suppressed(ctx, client, addr); ok {
 			t.Fatalf("suppressed after %d soft bounces", i)
 		}
 		in := simple(addr)
@@ -136,7 +136,7 @@ func TestEndToEndSoftBounces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, ok, err := client.Suppressed(ctx, addr)
+	s, ok, err := sesguard.Suppressed(ctx, client, addr)
 	if err != nil || !ok || s.Reason != store.ReasonSoftBounce || s.ExpiresAt.IsZero() {
 		t.Fatalf("after three soft bounces: %v %+v %v", ok, s, err)
 	}
@@ -178,7 +178,7 @@ func TestEndToEndRawDelivery(t *testing.T) {
 			}
 			ds := sub.Deliveries()
 			last := ds[len(ds)-1]
-			_, ok, err := client.Suppressed(ctx, "bounce@simulator.amazonses.com")
+			_, ok, err := sesguard.Suppressed(ctx, client, "bounce@simulator.amazonses.com")
 			if err != nil {
 				t.Fatal(err)
 			}

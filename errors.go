@@ -30,6 +30,13 @@ var (
 	// instance, unparsable To/Cc/Bcc headers in a raw message without a
 	// Destination), so they cannot be checked and nothing was sent.
 	ErrInvalidMessage = errors.New("sesguard: invalid message")
+
+	// ErrNoRecipients: no recipient was found in the message — no
+	// Destination, and for a raw message no To, Cc or Bcc header that
+	// names one (Resent-To and misspelt headers such as "To :" are not
+	// read) — so nothing could be checked and nothing was sent.
+	// errors.Is(err, ErrInvalidMessage) is true for it too.
+	ErrNoRecipients = fmt.Errorf("%w: no recipient found", ErrInvalidMessage)
 )
 
 // Skipped is a recipient that sesguard did not mail, and why.

@@ -53,7 +53,7 @@ func ExampleClient_Apply() {
 			fmt.Println(d.Action, d.Address)
 		}
 	}
-	s, ok, _ := client.Suppressed(ctx, "jane@example.com")
+	s, ok, _ := sesguard.Suppressed(ctx, client, "jane@example.com")
 	fmt.Println(ok, s.Reason, s.Detail)
 	// Output:
 	// suppressed jane@example.com

@@ -116,23 +116,25 @@ func ExampleClient_Suppress() {
 	client, _ := sesguard.New(api)
 
 	// An operator blocks an address by hand, then asks why it is blocked.
-	err := client.Suppress(ctx, store.Suppression{Address: "Mallory <MALLORY@example.com>", Detail: "legal request #1234"})
+	_, _, err := client.Suppress(ctx, store.Suppression{Address: "Mallory <MALLORY@example.com>", Detail: "legal request #1234"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, suppressed, err := client.Suppressed(ctx, "mallory@example.com")
+	in, err := client.Suppressions(ctx, "mallory@example.com")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(suppressed, s.Address, s.Reason, s.Source, s.Detail)
+	for _, s := range in {
+		fmt.Println(s.Address, s.Reason, s.Source, s.Detail)
+	}
 
 	// Lifting it lets mail through again.
 	client.Unsuppress(ctx, "mallory@example.com")
-	_, suppressed, _ = client.Suppressed(ctx, "mallory@example.com")
-	fmt.Println(suppressed)
+	in, _ = client.Suppressions(ctx, "mallory@example.com")
+	fmt.Println(len(in), "suppressions")
 	// Output:
-	// true mallory@example.com MANUAL manual legal request #1234
-	// false
+	// mallory@example.com MANUAL manual legal request #1234
+	// 0 suppressions
 }
 
 func ExampleSetDefault() {

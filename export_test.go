@@ -1,6 +1,10 @@
 package sesguard
 
-import "context"
+import (
+	"context"
+
+	"github.com/sesguard/sesguard/store"
+)
 
 // ObserveBounces and ObserveComplaints feed the reputation breaker the way
 // the notification policy does, for the external tests.
@@ -10,4 +14,16 @@ func ObserveBounces(ctx context.Context, c *Client, n int) error {
 
 func ObserveComplaints(ctx context.Context, c *Client, n int) error {
 	return c.observeReputation(ctx, signalComplaint, n)
+}
+
+// Suppressed returns the account-wide suppression of addr in force, for
+// the tests written before scopes.
+func Suppressed(ctx context.Context, c *Client, addr string) (store.Suppression, bool, error) {
+	in, err := c.Suppressions(ctx, addr)
+	for _, s := range in {
+		if s.Scope == store.ScopeAll {
+			return s, true, err
+		}
+	}
+	return store.Suppression{}, false, err
 }

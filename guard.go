@@ -134,8 +134,8 @@ func (c *Client) initGuard() error {
 		c.account.start()
 	}
 
-	var counts store.Counter = newLocalCounts()
-	if sc, ok := o.Store.(store.Counter); ok {
+	var counts store.Counter = c.aux
+	if sc, ok := c.store.(store.Counter); ok {
 		counts = sc
 	}
 	c.breaker = newBreaker(o.Breaker, counts, c.now, c.log)

@@ -204,7 +204,7 @@ func TestHandler(t *testing.T) {
 				w = env.post(tt.body, tt.header...)
 			}
 			require.Equal(t, tt.status, w.Code, strings.TrimSpace(w.Body.String()))
-			_, ok, err := env.c.Suppressed(t.Context(), "gone@example.com")
+			_, ok, err := Suppressed(t.Context(), env.c, "gone@example.com")
 			require.NoError(t, err)
 			assert.Equal(t, tt.suppressed, ok, "suppressed")
 			if tt.status != 200 {
@@ -249,7 +249,7 @@ func TestHandlerSecureByDefault(t *testing.T) {
 // TestHandlerStoreFailure checks that a failed write is answered 500, so
 // that SNS retries, and that the retry is applied.
 func TestHandlerStoreFailure(t *testing.T) {
-	fs := &flakyStore{Store: memstore.New()}
+	fs := newFlakyStore()
 	c := newNotifyClient(t, func(o *Options) {
 		o.Store = fs
 		o.Now = func() time.Time { return handlerNow }
@@ -269,7 +269,7 @@ func TestHandlerStoreFailure(t *testing.T) {
 	require.Equal(t, 500, post(), "while the store fails")
 	fs.failing.Store(false)
 	require.Equal(t, 200, post(), "the retry")
-	_, ok, err := c.Suppressed(t.Context(), "gone@example.com")
+	_, ok, err := Suppressed(t.Context(), c, "gone@example.com")
 	require.NoError(t, err)
 	require.True(t, ok, "the retried bounce was not applied")
 	require.Equal(t, 200, post(), "a duplicate")

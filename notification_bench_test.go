@@ -252,7 +252,7 @@ func BenchmarkRetainedHeap(b *testing.B) {
 	b.Run("by-hand", func(b *testing.B) {
 		byHand = measure(b, func(ms *memstore.Store, n int) {
 			for i := range n {
-				err := ms.Put(context.Background(), store.Suppression{
+				_, err := ms.Put(context.Background(), store.Suppression{
 					Address:   fmt.Sprintf(addrFormat, i),
 					Reason:    store.ReasonBounce,
 					Detail:    fmt.Sprintf("Permanent/General: %s", "smtp; 550 5.1.1 user unknown"),

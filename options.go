@@ -45,6 +45,15 @@ type Options struct {
 	// default policy; see Policy.
 	Policy Policy
 
+	// PurgeEvery is how often the Client purges what has expired from the
+	// store (when it implements store.Purger: suppressions, applied marks,
+	// transient-bounce records, old counts) and from its in-process
+	// bookkeeping, logging each purge at level Info. The purge starts with
+	// the Client's first send or applied notification and stops at Close.
+	// Every process that shares a store may purge it; purges are
+	// idempotent. 0: hourly. Negative: never; call Client.Purge yourself.
+	PurgeEvery time.Duration
+
 	// Logger receives the Client's logs. nil: logs are discarded.
 	Logger *slog.Logger
 

@@ -27,13 +27,20 @@ type recipient struct {
 }
 
 // recipientsOf returns the recipients of in: those of its Destination, or,
-// for a raw message without one, those of its To, Cc and Bcc headers.
+// for a raw message without one, those of its To, Cc and Bcc headers. A
+// message with none is refused with ErrNoRecipients.
 func (c *Client) recipientsOf(in *sesv2.SendEmailInput) ([]recipient, error) {
 	rs := c.destinationRecipients(in.Destination, nil)
-	if len(rs) > 0 || in.Content == nil || in.Content.Raw == nil {
-		return rs, nil
+	if len(rs) == 0 && in.Content != nil && in.Content.Raw != nil {
+		var err error
+		if rs, err = c.headerRecipients(in.Content.Raw.Data); err != nil {
+			return nil, err
+		}
 	}
-	return c.headerRecipients(in.Content.Raw.Data)
+	if len(rs) == 0 {
+		return nil, ErrNoRecipients
+	}
+	return rs, nil
 }
 
 func (c *Client) destinationRecipients(d *types.Destination, rs []recipient) []recipient {

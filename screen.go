@@ -8,11 +8,12 @@ import (
 	"github.com/sesguard/sesguard/store"
 )
 
-// screen decides which of rs may be mailed: it runs the checks on each
-// distinct canonical address, asks the store about the rest in one call, and
-// returns the refusals keyed by canonical address (nil when there are none).
-// Recipients without a canonical form are not in the map; see refusal.
-func (c *Client) screen(ctx context.Context, rs []recipient) (map[string]store.Suppression, error) {
+// screen decides which of rs may be mailed by a send that scopes block
+// (see sendScopes): it runs the checks on each distinct canonical address,
+// asks the store about the rest in one call, and returns the refusals
+// keyed by canonical address (nil when there are none). Recipients without
+// a canonical form are not in the map; see refusal.
+func (c *Client) screen(ctx context.Context, rs []recipient, scopes []store.Scope) (map[string]store.Suppression, error) {
 	addrs := distinct(rs)
 	if len(addrs) == 0 {
 		return nil, nil
@@ -54,13 +55,23 @@ func (c *Client) screen(ctx context.Context, rs []recipient) (map[string]store.S
 			"recipients", len(addrs), "err", err)
 		return refused, nil
 	}
-	for _, a := range addrs {
-		if s, ok := found[a]; ok && !s.Expired(now) {
-			s.Address = a
-			refuse(s)
+	for _, s := range found {
+		if s.Expired(now) || !slices.Contains(scopes, s.Scope) {
+			continue
 		}
+		// Of an address's suppressions that block this send, the
+		// account-wide one is reported, else the first list's.
+		if old, ok := refused[s.Address]; ok && scopeRank(scopes, old.Scope) <= scopeRank(scopes, s.Scope) {
+			continue
+		}
+		refuse(s)
 	}
 	return refused, nil
+}
+
+// scopeRank is the place of scope in scopes.
+func scopeRank(scopes []store.Scope, scope store.Scope) int {
+	return slices.Index(scopes, scope)
 }
 
 // distinct returns the distinct canonical addresses of rs, in order.
@@ -104,8 +115,10 @@ func (c *Client) runChecks(ctx context.Context, addr string, now time.Time) (sto
 			s.Reason = store.ReasonInvalid
 		}
 		if v.Remember > 0 {
+			// Put never weakens: a veto remembered over a stronger
+			// suppression leaves that one in force.
 			s.ExpiresAt = now.Add(v.Remember)
-			if err := c.store.Put(ctx, s); err != nil {
+			if _, err := c.store.Put(ctx, s); err != nil {
 				c.log.WarnContext(ctx, "sesguard: could not remember a vetoed address", "address", addr, "err", err)
 			}
 		}

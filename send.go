@@ -13,8 +13,14 @@ import (
 //
 //  1. The recipients are taken from in.Destination (To, Cc, Bcc), or, for a
 //     raw message without a Destination, from its To, Cc and Bcc headers.
+//     A message in which no recipient is found is refused with
+//     ErrNoRecipients, and nothing is sent.
 //  2. Each is canonicalised (see [Canonical]), run through Options.Checks,
-//     and looked up in the store, all recipients in one call.
+//     and looked up in the store, all recipients in one call. Account-wide
+//     suppressions (bounces, complaints) refuse every send; an unsubscribe
+//     refuses only mail for its list: a send under [ForList], or whose
+//     ListManagementOptions name the SES contact list (and topic). Mail
+//     with neither is transactional, and no unsubscribe blocks it.
 //  3. Refused recipients — suppressed, vetoed, or unparsable — are removed
 //     and the message goes to the rest; the caller learns which were
 //     skipped from [SkippedRecipients] on the output's ResultMetadata and
@@ -38,11 +44,16 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
+	c.startHousekeeping()
+	scopes, err := sendScopes(ctx, in.ListManagementOptions)
+	if err != nil {
+		return nil, err
+	}
 	rs, err := c.recipientsOf(in)
 	if err != nil {
 		return nil, err
 	}
-	refused, err := c.screen(ctx, rs)
+	refused, err := c.screen(ctx, rs, scopes)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func simple(to ...string) *sesv2.SendEmailInput {
 
 func suppress(t *testing.T, c *sesguard.Client, addr string, r store.Reason) {
 	t.Helper()
-	if err := c.Suppress(ctx, store.Suppression{Address: addr, Reason: r, Detail: "test " + string(r)}); err != nil {
+	if _, _, err := c.Suppress(ctx, store.Suppression{Address: addr, Reason: r, Detail: "test " + string(r)}); err != nil {
 		t.Fatalf("Suppress(%q): %v", addr, err)
 	}
 }
@@ -178,7 +178,7 @@ func TestSendIgnoresExpiredSuppressions(t *testing.T) {
 	clk := newClock()
 	ses, api := newSES(t, onSESClock(clk))
 	c := newClient(t, api, func(o *sesguard.Options) { o.Now = clk.Now })
-	err := c.Suppress(ctx, store.Suppression{
+	_, _, err := c.Suppress(ctx, store.Suppression{
 		Address:   "soft@example.com",
 		Reason:    store.ReasonSoftBounce,
 		ExpiresAt: clk.Now().Add(time.Hour),
@@ -281,11 +281,11 @@ func TestSendRawMessageWithDestinationChecksTheDestination(t *testing.T) {
 // failingStore is a Store whose every call fails.
 type failingStore struct{ err error }
 
-func (f failingStore) Lookup(context.Context, []string) (map[string]store.Suppression, error) {
+func (f failingStore) Lookup(context.Context, []string) ([]store.Suppression, error) {
 	return nil, f.err
 }
-func (f failingStore) Put(context.Context, store.Suppression) error { return f.err }
-func (f failingStore) Delete(context.Context, string) error         { return f.err }
+func (f failingStore) Put(context.Context, store.Suppression) (bool, error) { return false, f.err }
+func (f failingStore) Delete(context.Context, store.Key) error              { return f.err }
 
 func TestSendFailsClosedWhenTheStoreFails(t *testing.T) {
 	ses, api := newSES(t)
@@ -353,7 +353,7 @@ func TestChecks(t *testing.T) {
 		if len(s) != 1 || s[0].Reason != store.ReasonInvalid || s[0].Detail != "domain has a null MX" || s[0].Source != "check" {
 			t.Errorf("skipped %+v, want the vetoed address as INVALID from a check", s)
 		}
-		got, ok, err := c.Suppressed(ctx, "nobody@invalid.example")
+		got, ok, err := sesguard.Suppressed(ctx, c, "nobody@invalid.example")
 		if err != nil || !ok || !got.ExpiresAt.Equal(clk.Now().Add(24*time.Hour)) {
 			t.Errorf("remembered veto: %+v, %v, %v; want a suppression expiring in 24h", got, ok, err)
 		}
@@ -468,39 +468,39 @@ func TestAdministration(t *testing.T) {
 	ms := memstore.New()
 	c := newClient(t, api, func(o *sesguard.Options) { o.Store = ms; o.Now = clk.Now })
 
-	if err := c.Suppress(ctx, store.Suppression{Address: "Eve <EVE@Example.com>"}); err != nil {
+	if _, _, err := c.Suppress(ctx, store.Suppression{Address: "Eve <EVE@Example.com>"}); err != nil {
 		t.Fatal(err)
 	}
-	s, ok, err := c.Suppressed(ctx, "eve@example.com")
+	s, ok, err := sesguard.Suppressed(ctx, c, "eve@example.com")
 	if err != nil || !ok {
 		t.Fatalf("Suppressed after Suppress: %v, %v", ok, err)
 	}
 	if s.Address != "eve@example.com" || s.Reason != store.ReasonManual || s.Source != "manual" || !s.CreatedAt.Equal(clk.Now()) {
 		t.Errorf("defaults not applied: %+v", s)
 	}
-	if _, err := ms.AddTransientBounce(ctx, "eve@example.com", clk.Now(), time.Hour); err != nil {
+	if _, err := ms.AddTransientBounce(ctx, "eve@example.com", "b1", clk.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Unsuppress(ctx, "EVE@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := c.Suppressed(ctx, "eve@example.com"); ok {
+	if _, ok, _ := sesguard.Suppressed(ctx, c, "eve@example.com"); ok {
 		t.Error("still suppressed after Unsuppress")
 	}
-	if n, _ := ms.AddTransientBounce(ctx, "eve@example.com", clk.Now(), time.Hour); n != 1 {
+	if n, _ := ms.AddTransientBounce(ctx, "eve@example.com", "b2", clk.Now(), time.Hour); n != 1 {
 		t.Errorf("Unsuppress kept %d transient bounces, want them forgotten", n-1)
 	}
 	if err := c.Unsuppress(ctx, "eve@example.com"); err != nil {
 		t.Errorf("Unsuppress of an address not suppressed: %v", err)
 	}
-	if err := c.Suppress(ctx, store.Suppression{Address: "nope"}); !errors.Is(err, sesguard.ErrInvalidAddress) {
+	if _, _, err := c.Suppress(ctx, store.Suppression{Address: "nope"}); !errors.Is(err, sesguard.ErrInvalidAddress) {
 		t.Errorf("Suppress of an invalid address: %v, want ErrInvalidAddress", err)
 	}
-	if err := c.Suppress(ctx, store.Suppression{Address: "tmp@example.com", ExpiresAt: clk.Now().Add(time.Minute)}); err != nil {
+	if _, _, err := c.Suppress(ctx, store.Suppression{Address: "tmp@example.com", ExpiresAt: clk.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute)
-	if _, ok, _ := c.Suppressed(ctx, "tmp@example.com"); ok {
+	if _, ok, _ := sesguard.Suppressed(ctx, c, "tmp@example.com"); ok {
 		t.Error("an expired suppression is reported as in force")
 	}
 }

@@ -46,6 +46,13 @@ type Client struct {
 	backoffBase time.Duration
 
 	notify notifyState // applying notifications: see apply.go
+
+	// aux stands in, in this process, for the abilities the store lacks
+	// (store.BounceCounter, store.Deduper, store.Counter); nil when it
+	// has them all.
+	aux *memstore.Store
+
+	house housekeeping // periodic purges: see housekeeping.go
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an
@@ -62,6 +69,12 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	c := &Client{api: api, opts: o, store: o.Store, log: o.Logger, now: o.Now}
 	if c.store == nil {
 		c.store = memstore.New()
+	}
+	_, bounces := c.store.(store.BounceCounter)
+	_, dedupes := c.store.(store.Deduper)
+	_, counts := c.store.(store.Counter)
+	if !bounces || !dedupes || !counts {
+		c.aux = memstore.New()
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

