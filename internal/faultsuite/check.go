@@ -99,13 +99,19 @@ func Check(ctx context.Context, st store.Store, c *Corpus) (Outcome, error) {
 	if err != nil {
 		return o, fmt.Errorf("lookup: %w", err)
 	}
+	held := map[string][]store.Suppression{}
+	for _, s := range got {
+		held[s.Address] = append(held[s.Address], s)
+	}
 	for _, a := range c.Addrs {
-		if s, ok := got[a]; !ok || s.Reason != c.Reason {
+		ss := held[a]
+		if len(ss) == 0 || ss[0].Scope != store.ScopeAll || ss[0].Reason != c.Reason {
 			o.Lost = append(o.Lost, a)
 		}
+		o.Extra += max(len(ss)-1, 0)
 	}
 	for _, a := range c.Spared {
-		if _, ok := got[a]; ok {
+		if len(held[a]) > 0 {
 			o.Suppressed = append(o.Suppressed, a)
 		}
 	}

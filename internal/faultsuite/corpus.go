@@ -123,7 +123,7 @@ func build(k corpusKey) *Corpus {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for j := range next {
-				c.Messages[j] = signed(signer, k.permanent, todo[j], at)
+				c.Messages[j] = signed(signer, k, todo[j], at)
 			}
 		})
 	}
@@ -135,14 +135,15 @@ func build(k corpusKey) *Corpus {
 	return c
 }
 
-// signed returns b in a signed envelope.
-func signed(signer *snstest.Signer, permanent bool, b bounce, at time.Time) Message {
+// signed returns b, a bounce of corpus k, in a signed envelope.
+func signed(signer *snstest.Signer, k corpusKey, b bounce, at time.Time) Message {
 	i, round := b.i, b.round
 	kind, sub, status, diag := "Transient", "MailboxFull", "4.2.2", "smtp; 452 4.2.2 mailbox full"
-	if permanent {
+	if k.permanent {
 		kind, sub, status, diag = "Permanent", "General", "5.1.1", "smtp; 550 5.1.1 user unknown"
 	}
-	id := fmt.Sprintf("%s-%05d-%d", kind, i, round)
+	// Ids differ between corpora, so that no two bounces anywhere are one.
+	id := fmt.Sprintf("%s%d-%05d-%d", kind, k.addrs, i, round)
 	bounceAt := at.Add(time.Duration(round) * time.Second).Format("2006-01-02T15:04:05.000Z")
 	msg, err := json.Marshal(map[string]any{
 		"notificationType": "Bounce",
