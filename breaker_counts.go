@@ -65,7 +65,16 @@ func (b *breaker) refresh(ctx context.Context, now time.Time) {
 	resetSeen, epoch, state, halfOpenAt := b.resetSeen, b.epoch, b.state, b.halfOpenAt
 	b.mu.Unlock()
 
+	done := false
+	defer func() {
+		if !done { // the store panicked: let the next refresh run
+			b.mu.Lock()
+			b.reading = false
+			b.mu.Unlock()
+		}
+	}()
 	r, err := b.read(ctx, now, pending, resetSeen, epoch, state, halfOpenAt)
+	done = true
 
 	b.mu.Lock()
 	b.reading = false

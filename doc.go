@@ -51,11 +51,21 @@
 // the contract. Entries carry a reason (bounce,
 // complaint, unsubscribe, …), a detail, a source and an optional expiry; an
 // entry that has expired by the Client's clock (Options.Now) no longer
-// blocks.
+// blocks. A write never replaces a stronger entry with a weaker one
+// ([store.Replaces]).
+//
+// Each entry has a scope. Bounces, complaints and manual blocks are
+// account-wide ([store.ScopeAll]) and refuse all mail. An unsubscribe
+// belongs to a list and refuses only mail for that list: a send under
+// [ForList], or whose ListManagementOptions name the SES contact list
+// ([ContactListScope]). Mail with neither is transactional — a password
+// reset, a receipt — and no unsubscribe blocks it.
 //
 // Operators manage the list through the Client: [Client.Suppress] adds an
-// address, [Client.Unsuppress] lifts it, and [Client.Suppressed] says whether
-// and why an address is blocked.
+// entry and returns the one in force, [Client.Unsuppress] lifts an
+// address's entries (in some scopes, or all), and [Client.Suppressions]
+// says whether and why an address is blocked. Expired entries are purged
+// every Options.PurgeEvery (hourly by default; see [Client.Purge]).
 //
 // # Notifications
 //
@@ -69,9 +79,10 @@
 //     a two-hour freshness window), confirms the subscription only after
 //     that check, and answers 200 only once the store was written, so SNS
 //     retries whatever was not recorded.
-//   - An SQS queue: package sqsconsumer polls it and deletes a message only
-//     after it was applied. Its messages are never refused for their age:
-//     they may wait in the queue for days.
+//   - An SQS queue: package sqsconsumer polls it, applies each receive as
+//     one batch ([Client.ApplyBatch]), and deletes a message only after it
+//     was applied. Its messages are never refused for their age: they may
+//     wait in the queue for days.
 //   - A Lambda function: pass the event to [Parse], then each notification
 //     to [Client.Apply].
 //
@@ -101,14 +112,19 @@
 //	Transient or Undetermined bounce            count; the 3rd in 14 days suppresses for 30 days
 //	Complaint, except feedback type not-spam    suppress, no expiry
 //	Delivery                                    clear the transient count (never lift a suppression)
-//	Subscription: unsubscribed from all         suppress as unsubscribed
+//	Subscription: unsubscribed from a list      suppress as unsubscribed, for that list (or topic) only
 //	Send, Reject, DeliveryDelay, Open, Click…   nothing
 //
-// Applying a notification twice changes nothing: each record is claimed by
-// its SES feedback id (or SNS message id) before it is applied. With a store
-// that implements store.Deduper and store.BounceCounter (memstore and
-// sqlstore do), dedupe and transient counting hold across processes; other
-// stores get in-process stand-ins. Policy.OnDecision hears every decision.
+// Each record is applied exactly once, through retries, redeliveries, lost
+// replies and crashes: it is looked up by its SES feedback id (or SNS
+// message id), its effects are written — each idempotent: a suppression
+// never weakens one in force, a transient bounce is recorded once per
+// bounce — and it is marked applied last, with its counts for the
+// reputation breaker in the same step. With a store that implements
+// store.Deduper and store.BounceCounter (memstore, sqlstore and dynamostore
+// do), this holds across processes; other stores get in-process stand-ins.
+// A recipient whose address no store can hold is reported, not retried
+// forever. Policy.OnDecision hears every decision.
 //
 // # Rate limiting and quotas
 //

@@ -20,7 +20,7 @@ func BenchmarkFileStore(b *testing.B) {
 	}
 	defer s.Close()
 	for i := range 10_000 {
-		if err := s.Put(ctx, store.Suppression{Address: fmt.Sprintf("user%d@example.com", i), Reason: store.ReasonBounce}); err != nil {
+		if _, err := s.Put(ctx, store.Suppression{Address: fmt.Sprintf("user%d@example.com", i), Reason: store.ReasonBounce}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func BenchmarkFileStore(b *testing.B) {
 	b.Run("Put", func(b *testing.B) {
 		v := store.Suppression{Address: "put@example.com", Reason: store.ReasonBounce, Detail: "Permanent/General: smtp; 550 5.1.1 user unknown"}
 		for b.Loop() {
-			if err := s.Put(ctx, v); err != nil {
+			if _, err := s.Put(ctx, v); err != nil {
 				b.Fatal(err)
 			}
 		}

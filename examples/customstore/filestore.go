@@ -26,7 +26,12 @@ var ErrCorrupt = errors.New("filestore: corrupt line")
 // FileStore is a suppression list held in a map and persisted to a
 // JSON-lines file: every Put and Delete appends one line, synced before it
 // returns, and Open replays the lines. It implements store.Store and one
-// optional ability, store.Lister.
+// optional ability, store.Lister; the sesguard Client keeps the rest
+// (counting transient bounces, remembering applied notifications) in
+// memory beside it.
+//
+// Put keeps the store's one rule, never weakening a suppression
+// (store.Replaces), under the same lock as the write.
 //
 // Only one process may have a file open at a time. A FileStore is safe for
 // concurrent use by multiple goroutines.
@@ -34,7 +39,9 @@ type FileStore struct {
 	mu   sync.RWMutex
 	f    *os.File
 	size int64 // bytes of the file that hold complete lines
-	m    map[string]store.Suppression
+	m    map[store.Key]store.Suppression
+	// scopes indexes the list scopes of each address, for Lookup.
+	scopes map[string][]store.Scope
 	// err, once set, fails every later write: the file could not be cut
 	// back after a failed append.
 	err error
@@ -49,6 +56,7 @@ var (
 type change struct {
 	Op        string       `json:"op"` // "put" or "delete"
 	Address   string       `json:"address"`
+	Scope     store.Scope  `json:"scope,omitempty"` // absent in files written before scopes: ScopeAll
 	Reason    store.Reason `json:"reason,omitempty"`
 	Detail    string       `json:"detail,omitempty"`
 	Source    string       `json:"source,omitempty"`
@@ -67,7 +75,12 @@ func Open(path string) (*FileStore, error) {
 		return nil, err
 	}
 	m, size, unterminated, err := replay(f)
-	s := &FileStore{f: f, size: size, m: m}
+	s := &FileStore{f: f, size: size, m: m, scopes: make(map[string][]store.Scope)}
+	for k := range m {
+		if k.Scope != store.ScopeAll {
+			s.scopes[k.Address] = append(s.scopes[k.Address], k.Scope)
+		}
+	}
 	if err == nil {
 		err = s.rewind()
 	}
@@ -85,8 +98,8 @@ func Open(path string) (*FileStore, error) {
 // replay reads the changes in r and returns the list they leave, the length
 // of the lines that hold them, and whether the last of those lacks its
 // newline.
-func replay(r io.Reader) (m map[string]store.Suppression, size int64, unterminated bool, err error) {
-	m = make(map[string]store.Suppression)
+func replay(r io.Reader) (m map[store.Key]store.Suppression, size int64, unterminated bool, err error) {
+	m = make(map[store.Key]store.Suppression)
 	br := bufio.NewReader(r)
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
@@ -113,13 +126,14 @@ func replay(r io.Reader) (m map[string]store.Suppression, size int64, unterminat
 }
 
 // apply makes the change c to m.
-func apply(m map[string]store.Suppression, c change) {
+func apply(m map[store.Key]store.Suppression, c change) {
+	k := store.Key{Address: c.Address, Scope: c.Scope}
 	if c.Op == "delete" {
-		delete(m, c.Address)
+		delete(m, k)
 		return
 	}
-	m[c.Address] = store.Suppression{
-		Address: c.Address, Reason: c.Reason, Detail: c.Detail, Source: c.Source,
+	m[k] = store.Suppression{
+		Address: c.Address, Scope: c.Scope, Reason: c.Reason, Detail: c.Detail, Source: c.Source,
 		CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt,
 	}
 }
@@ -145,60 +159,83 @@ func decode(line []byte) (change, error) {
 	return c, nil
 }
 
-// Lookup returns the suppressions stored for addrs.
-func (s *FileStore) Lookup(ctx context.Context, addrs []string) (map[string]store.Suppression, error) {
+// Lookup returns the suppressions stored for addrs, in every scope. The
+// scopes of an address are few, so it scans the map's keys of each
+// address asked; a store with many scopes per address would index them.
+func (s *FileStore) Lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var found map[string]store.Suppression
-	for _, a := range addrs {
-		if v, ok := s.m[a]; ok {
-			if found == nil {
-				found = make(map[string]store.Suppression)
-			}
-			found[a] = v
+	var found []store.Suppression
+	for i, a := range addrs {
+		if slices.Contains(addrs[:i], a) {
+			continue // asked twice, reported once
+		}
+		if v, ok := s.m[store.Key{Address: a}]; ok {
+			found = append(found, v)
+		}
+		for _, sc := range s.scopes[a] {
+			found = append(found, s.m[store.Key{Address: a, Scope: sc}])
 		}
 	}
 	return found, nil
 }
 
-// Put inserts or replaces the suppression for v.Address, and returns once
-// the change is on disk.
-func (s *FileStore) Put(ctx context.Context, v store.Suppression) error {
+// Put stores v under v.Key() unless a stronger suppression is stored there
+// (store.Replaces), and returns once the change is on disk.
+func (s *FileStore) Put(ctx context.Context, v store.Suppression) (bool, error) {
 	if v.Address == "" {
-		return fmt.Errorf("%w: empty address", store.ErrInvalid)
+		return false, fmt.Errorf("%w: empty address", store.ErrInvalid)
 	}
-	for _, f := range []string{v.Address, string(v.Reason), v.Detail, v.Source} {
+	for _, f := range []string{v.Address, string(v.Scope), string(v.Reason), v.Detail, v.Source} {
 		if !utf8.ValidString(f) {
-			return fmt.Errorf("%w: %q is not UTF-8, which JSON cannot hold", store.ErrInvalid, f)
+			return false, fmt.Errorf("%w: %q is not UTF-8, which JSON cannot hold", store.ErrInvalid, f)
 		}
 	}
-	c := change{Op: "put", Address: v.Address, Reason: v.Reason, Detail: v.Detail, Source: v.Source, CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt}
+	c := change{Op: "put", Address: v.Address, Scope: v.Scope, Reason: v.Reason, Detail: v.Detail, Source: v.Source, CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.append(ctx, c); err != nil {
-		return err
+	if cur, ok := s.m[v.Key()]; ok && !store.Replaces(v, cur) {
+		return false, ctx.Err()
 	}
-	s.m[v.Address] = v
-	return nil
+	if err := s.append(ctx, c); err != nil {
+		return false, err
+	}
+	s.set(v)
+	return true, nil
 }
 
-// Delete removes the suppression for addr, if any.
-func (s *FileStore) Delete(ctx context.Context, addr string) error {
+// set stores v in the map and its scope in the index. The caller holds
+// s.mu.
+func (s *FileStore) set(v store.Suppression) {
+	if _, ok := s.m[v.Key()]; !ok && v.Scope != store.ScopeAll {
+		s.scopes[v.Address] = append(s.scopes[v.Address], v.Scope)
+	}
+	s.m[v.Key()] = v
+}
+
+// Delete removes the suppression stored under k, if any.
+func (s *FileStore) Delete(ctx context.Context, k store.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, ok := s.m[addr]; !ok {
+	if _, ok := s.m[k]; !ok {
 		return nil
 	}
-	if err := s.append(ctx, change{Op: "delete", Address: addr}); err != nil {
+	if err := s.append(ctx, change{Op: "delete", Address: k.Address, Scope: k.Scope}); err != nil {
 		return err
 	}
-	delete(s.m, addr)
+	delete(s.m, k)
+	if k.Scope != store.ScopeAll {
+		s.scopes[k.Address] = slices.DeleteFunc(s.scopes[k.Address], func(sc store.Scope) bool { return sc == k.Scope })
+		if len(s.scopes[k.Address]) == 0 {
+			delete(s.scopes, k.Address)
+		}
+	}
 	return nil
 }
 
@@ -245,24 +282,29 @@ func (s *FileStore) rewind() error {
 	return err
 }
 
-// List returns at most limit suppressions whose addresses sort after
-// after, in ascending byte order.
-func (s *FileStore) List(ctx context.Context, after string, limit int) ([]store.Suppression, error) {
+// List returns at most limit suppressions whose keys sort after after,
+// in ascending order (store.Key.Less).
+func (s *FileStore) List(ctx context.Context, after store.Key, limit int) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var addrs []string
-	for a := range s.m {
-		if a > after {
-			addrs = append(addrs, a)
+	var keys []store.Key
+	for k := range s.m {
+		if after.Less(k) {
+			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(addrs, strings.Compare)
-	page := make([]store.Suppression, 0, min(limit, len(addrs)))
-	for _, a := range addrs[:min(limit, len(addrs))] {
-		page = append(page, s.m[a])
+	slices.SortFunc(keys, func(a, b store.Key) int {
+		if c := strings.Compare(a.Address, b.Address); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Scope), string(b.Scope))
+	})
+	page := make([]store.Suppression, 0, min(limit, len(keys)))
+	for _, k := range keys[:min(limit, len(keys))] {
+		page = append(page, s.m[k])
 	}
 	return page, nil
 }

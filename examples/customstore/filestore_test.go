@@ -46,14 +46,14 @@ func TestReopenedFileHoldsWhatWasWritten(t *testing.T) {
 	for _, v := range []store.Suppression{
 		kept,
 		{Address: "gone@example.com", Reason: store.ReasonManual},
-		{Address: "soft@example.com", Reason: store.ReasonSoftBounce, Source: "n-2"},
+		{Address: "soft@example.com", Reason: store.ReasonSoftBounce, Source: "n-2", CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
 		replaced,
 	} {
-		if err := s.Put(ctx, v); err != nil {
+		if _, err := s.Put(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Delete(ctx, "gone@example.com"); err != nil {
+	if err := s.Delete(ctx, store.Key{Address: "gone@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -68,8 +68,8 @@ func TestReopenedFileHoldsWhatWasWritten(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("reopened store holds %v, want %v", got, want)
 	}
-	for a, w := range want {
-		g := got[a]
+	for _, g := range got {
+		a, w := g.Address, want[g.Address]
 		if g.Reason != w.Reason || g.Detail != w.Detail || g.Source != w.Source || !g.CreatedAt.Equal(w.CreatedAt) || !g.ExpiresAt.Equal(w.ExpiresAt) {
 			t.Errorf("%s reopened as %+v, want %+v", a, g, w)
 		}
@@ -97,7 +97,7 @@ func TestOpenReadsTheLastLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := open(t, path)
-			page, err := s.List(context.Background(), "", 10)
+			page, err := s.List(context.Background(), store.Key{}, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestOpenReadsTheLastLine(t *testing.T) {
 				t.Errorf("stored %v, want %v", got, tt.want)
 			}
 			// A change appended now lands on a line of its own.
-			if err := s.Put(context.Background(), store.Suppression{Address: "c@example.com"}); err != nil {
+			if _, err := s.Put(context.Background(), store.Suppression{Address: "c@example.com"}); err != nil {
 				t.Fatal(err)
 			}
 			data, err := os.ReadFile(path)
@@ -170,7 +170,7 @@ func TestPutRefusesWhatJSONCannotHold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Put(context.Background(), tt.v); !errors.Is(err, store.ErrInvalid) {
+			if _, err := s.Put(context.Background(), tt.v); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("Put: %v, want an error wrapping store.ErrInvalid", err)
 			}
 			if got, _ := s.Lookup(context.Background(), []string{tt.v.Address}); len(got) != 0 {
@@ -183,16 +183,16 @@ func TestPutRefusesWhatJSONCannotHold(t *testing.T) {
 func TestWritesAfterCloseFail(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "s.jsonl"))
 	ctx := context.Background()
-	if err := s.Put(ctx, store.Suppression{Address: "a@example.com"}); err != nil {
+	if _, err := s.Put(ctx, store.Suppression{Address: "a@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, store.Suppression{Address: "b@example.com"}); err == nil {
+	if _, err := s.Put(ctx, store.Suppression{Address: "b@example.com"}); err == nil {
 		t.Error("Put after Close succeeded")
 	}
-	if err := s.Delete(ctx, "a@example.com"); err == nil {
+	if err := s.Delete(ctx, store.Key{Address: "a@example.com"}); err == nil {
 		t.Error("Delete after Close succeeded")
 	}
 	if err := s.Close(); err != nil {

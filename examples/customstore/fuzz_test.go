@@ -27,7 +27,7 @@ func FuzzReplay(f *testing.F) {
 		}
 		var out bytes.Buffer
 		for _, v := range m {
-			line, err := json.Marshal(change{Op: "put", Address: v.Address, Reason: v.Reason, Detail: v.Detail, Source: v.Source, CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt})
+			line, err := json.Marshal(change{Op: "put", Address: v.Address, Scope: v.Scope, Reason: v.Reason, Detail: v.Detail, Source: v.Source, CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt})
 			if err != nil {
 				t.Fatalf("an entry replay accepted cannot be written: %v", err)
 			}
@@ -44,6 +44,6 @@ func FuzzReplay(f *testing.F) {
 }
 
 func same(a, b store.Suppression) bool {
-	return a.Address == b.Address && a.Reason == b.Reason && a.Detail == b.Detail && a.Source == b.Source &&
+	return a.Address == b.Address && a.Scope == b.Scope && a.Reason == b.Reason && a.Detail == b.Detail && a.Source == b.Source &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }

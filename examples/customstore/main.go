@@ -15,19 +15,25 @@
 //
 // A store is anything that implements store.Store's three methods:
 //
-//	Lookup(ctx, addrs) (map[string]store.Suppression, error) // one round trip for all addrs
-//	Put(ctx, s) error                                        // insert or replace
-//	Delete(ctx, addr) error                                  // a missing one is not an error
+//	Lookup(ctx, addrs) ([]store.Suppression, error) // every scope of addrs, one round trip
+//	Put(ctx, s) (written bool, err error)           // never weakens what is stored
+//	Delete(ctx, key) error                          // a missing one is not an error
 //
-// The rules, which the methods' doc comments state in full: addresses arrive
-// in sesguard's canonical form and compare byte for byte; an address that is
-// not stored is absent from Lookup's map, not an error; every field of a
-// Suppression round-trips, times as instants to the millisecond at least; a
-// store keeps no clock (the Client ignores entries whose ExpiresAt has
+// The rules, which the methods' doc comments state in full: a suppression
+// is kept per store.Key, an address in canonical form (compared byte for
+// byte) and a scope (store.ScopeAll for bounces and complaints, a list's
+// name for an unsubscribe); Lookup returns every scope of the addresses
+// asked, each once, and an address that is not stored is simply absent,
+// not an error; Put never replaces a stronger suppression with a weaker
+// one — store.Replaces is the rule, and the store applies it atomically
+// with the write (FileStore holds its lock across both); every field of a
+// Suppression round-trips, times as instants to the millisecond at least;
+// a store keeps no clock (the Client ignores entries whose ExpiresAt has
 // passed); a cancelled ctx makes a method fail and change nothing; and the
-// store is safe for concurrent use. Wrap store.ErrInvalid for input the store
-// cannot hold rather than cutting it short — FileStore refuses text that is
-// not UTF-8, which JSON would silently rewrite.
+// store is safe for concurrent use. Wrap store.ErrInvalid for input the
+// store cannot hold rather than cutting it short — FileStore refuses text
+// that is not UTF-8, which JSON would silently rewrite — but hold the
+// longest address and scope (store.MaxAddressLen, store.MaxScopeLen).
 //
 // # Optional abilities
 //
@@ -36,21 +42,28 @@
 // atomically across every process that shares it; without it the Client
 // falls back as follows:
 //
-//   - store.Deduper (Claim, Release): remembers applied notifications so a
-//     redelivery is a no-op. Without it, each process remembers them in
-//     memory, so a redelivery that reaches another process or comes after a
-//     restart is applied again — harmless for a suppression, which is simply
-//     written again, but a transient bounce is then counted twice.
-//   - store.BounceCounter (AddTransientBounce, ClearTransientBounces): counts
-//     soft bounces per address in a window. Without it the counts live in
-//     the process that applies notifications and start again at a restart.
+//   - store.Deduper (Applied, MarkApplied): remembers applied
+//     notifications, and adds their counts for the reputation breaker in
+//     the same step as the mark, so that a redelivery is a no-op. The
+//     Client writes a notification's effects first and marks it last, so
+//     a failure between them is repaired by the redelivery. Without it,
+//     each process remembers marks in memory: a redelivery that reaches
+//     another process or comes after a restart is applied again, which is
+//     harmless — every effect is idempotent — but counts again for the
+//     breaker.
+//   - store.BounceCounter (AddTransientBounce, ClearTransientBounces):
+//     records soft bounces per address, once per bounce id, and counts
+//     them in a window. Without it the records live in the process that
+//     applies notifications and start again at a restart.
 //   - store.Counter (AddCount, SumCounts): the recipients sent, bounced and
-//     complained that the reputation breaker judges. Without it each process
-//     judges its own sends and the notifications it applied itself, so a
-//     service whose notifications arrive in another process needs it.
+//     complained that the reputation breaker judges. Without it each
+//     process judges its own sends and the notifications it applied itself,
+//     so a service whose notifications arrive in another process needs it.
+//   - store.Transactor (InTx): applies a batch of notifications, as the SQS
+//     consumer receives them, in one transaction.
 //   - store.Lister (List) and store.Purger (Purge): listing page by page and
-//     removing what expired, for operators' export and clean-up. The Client
-//     itself never needs them.
+//     removing what expired, for operators' export and for the Client's
+//     periodic purge (Options.PurgeEvery).
 //
 // FileStore implements Lister, which a map makes easy, and nothing else: one
 // file belongs to one process, so it cannot count or dedupe for several.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/sestest"
+	"github.com/sesguard/sesguard/store"
 )
 
 // recipients are the mailbox simulator's addresses the demo mails.
@@ -46,7 +47,7 @@ func run(ctx context.Context, w io.Writer, path string) error {
 		return err
 	}
 	defer st.Close()
-	entries, err := st.List(ctx, "", 1000)
+	entries, err := st.List(ctx, store.Key{}, 1000)
 	if err != nil {
 		return err
 	}

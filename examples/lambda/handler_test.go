@@ -95,9 +95,9 @@ type failing struct {
 	down atomic.Bool
 }
 
-func (f *failing) Put(ctx context.Context, s store.Suppression) error {
+func (f *failing) Put(ctx context.Context, s store.Suppression) (bool, error) {
 	if f.down.Load() {
-		return errors.New("connection refused")
+		return false, errors.New("connection refused")
 	}
 	return f.Store.Put(ctx, s)
 }
@@ -121,14 +121,14 @@ func newHandler(t testing.TB) (*handler, *failing) {
 // suppressed returns the reason addr is suppressed for, or "".
 func suppressed(t *testing.T, h *handler, addr string) store.Reason {
 	t.Helper()
-	s, ok, err := h.client.Suppressed(context.Background(), addr)
+	in, err := h.client.Suppressions(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ok {
+	if len(in) == 0 {
 		return ""
 	}
-	return s.Reason
+	return in[0].Reason
 }
 
 func TestSNSEvents(t *testing.T) {

@@ -84,7 +84,7 @@ func TestFunctionOnEachStore(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s := got["bounce@simulator.amazonses.com"]; s.Reason != "BOUNCE" {
+				if len(got) != 1 || got[0].Reason != "BOUNCE" {
 					b, _ := json.Marshal(got)
 					t.Errorf("store holds %s, want a BOUNCE for bounce@simulator.amazonses.com", b)
 				}

@@ -188,9 +188,13 @@ func TestWorkerConsumesAQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stored := make(map[string]store.Suppression)
+	for _, s := range got {
+		stored[s.Address] = s
+	}
 	for addr, want := range map[string]store.Reason{"bounce@simulator.amazonses.com": store.ReasonBounce, "complaint@simulator.amazonses.com": store.ReasonComplaint} {
-		if got[addr].Reason != want {
-			t.Errorf("%s: stored %+v, want reason %s", addr, got[addr], want)
+		if stored[addr].Reason != want {
+			t.Errorf("%s: stored %+v, want reason %s", addr, stored[addr], want)
 		}
 	}
 }

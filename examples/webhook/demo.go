@@ -61,12 +61,12 @@ func (a *app) demo(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "The server received and stored %d notifications. The suppression list says:\n", published)
 	for _, addr := range demoAddrs {
-		s, ok, err := a.client.Suppressed(ctx, addr)
+		in, err := a.client.Suppressions(ctx, addr)
 		switch {
 		case err != nil:
 			return err
-		case ok:
-			fmt.Fprintf(w, "  %-40s suppressed: %s, %s\n", addr, s.Reason, s.Detail)
+		case len(in) > 0:
+			fmt.Fprintf(w, "  %-40s suppressed: %s, %s\n", addr, in[0].Reason, in[0].Detail)
 		default:
 			fmt.Fprintf(w, "  %-40s may be mailed\n", addr)
 		}

@@ -148,7 +148,7 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		return nil, err
 	}
 	var found []store.Suppression
-	var seen map[string]bool // addresses found, once found holds many
+	var hits hitSet
 	for i, a := range addrs {
 		h := s.hash(a)
 		sh := s.shard(h)
@@ -156,14 +156,11 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression
 		if sh.mayContain(h) {
 			// The entry's suppressions are copied under the lock: a
 			// writer changes an entry's array of scopes in place.
-			if e, ok := sh.m[a]; ok && !s.isDuplicate(a, found, &seen) {
+			if e, ok := sh.m[a]; ok && !hits.seen(h, a, found) {
 				if found == nil {
 					found = make([]store.Suppression, 0, len(addrs)-i+len(e.more))
 				}
 				found = e.appendTo(found)
-				if seen != nil {
-					seen[a] = true
-				}
 			}
 		}
 		sh.mu.RUnlock()
@@ -171,21 +168,46 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression
 	return found, nil
 }
 
-// isDuplicate reports whether a's suppressions are already in found, so
-// that an address given twice is reported once. It scans found while it is
-// short and keeps a set once it is not.
-func (s *Store) isDuplicate(a string, found []store.Suppression, seen *map[string]bool) bool {
-	if *seen != nil {
-		return (*seen)[a]
+// hitSet remembers the hashes of the addresses Lookup found, so that an
+// address asked twice is reported once. Callers rarely repeat one, so the
+// check compares hashes, in a small array and then a map, and compares
+// addresses only when two hashes are equal.
+type hitSet struct {
+	small [64]uint64
+	n     int
+	big   map[uint64]bool
+}
+
+// seen reports whether a, of hash h, was found before, and records it.
+func (hs *hitSet) seen(h uint64, a string, found []store.Suppression) bool {
+	dup := false
+	if hs.big != nil {
+		dup = hs.big[h]
+	} else {
+		for _, x := range hs.small[:hs.n] {
+			if x == h {
+				dup = true
+				break
+			}
+		}
 	}
-	if len(found) < 16 {
-		return slices.ContainsFunc(found, func(f store.Suppression) bool { return f.Address == a })
+	if dup && slices.ContainsFunc(found, func(f store.Suppression) bool { return f.Address == a }) {
+		return true
 	}
-	*seen = make(map[string]bool, 2*len(found))
-	for _, f := range found {
-		(*seen)[f.Address] = true
+	switch {
+	case hs.big != nil:
+		hs.big[h] = true
+	case hs.n < len(hs.small):
+		hs.small[hs.n] = h
+		hs.n++
+	default:
+		hs.big = make(map[uint64]bool, 4*len(hs.small))
+		for _, x := range hs.small {
+			hs.big[x] = true
+		}
+		hs.big[h] = true
 	}
-	return (*seen)[a]
+	return false
 }
 
 // Put stores sup under sup.Key() unless a stronger suppression is stored

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sesguard/sesguard/internal/faultstore"
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 	"github.com/sesguard/sesguard/store/storetest"
@@ -20,23 +21,8 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) store.Store { return memstore.New() })
 }
 
-// withoutTx is memstore with every ability but Transactor.
-type withoutTx struct {
-	store.Store
-	store.BounceCounter
-	store.Deduper
-	store.Counter
-	store.Lister
-	store.Purger
-}
-
-func newWithoutTx() withoutTx {
-	s := memstore.New()
-	return withoutTx{s, s, s, s, s, s}
-}
-
 func TestConformanceWithoutTransactor(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return newWithoutTx() })
+	storetest.Run(t, func(*testing.T) store.Store { return faultstore.WithoutTransactor(memstore.New()) })
 }
 
 func has(t *testing.T, s *memstore.Store, addr string) bool {

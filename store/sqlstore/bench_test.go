@@ -178,7 +178,7 @@ func BenchmarkTransientBounces(b *testing.B) {
 							if i >= b.N {
 								return
 							}
-							if _, err := s.AddTransientBounce(ctx, addr(i), at(i), window); err != nil {
+							if _, err := s.AddTransientBounce(ctx, addr(i), fmt.Sprint(i), at(i), window); err != nil {
 								b.Error(err)
 								return
 							}
@@ -198,7 +198,7 @@ func BenchmarkTransientBounces(b *testing.B) {
 							want++
 						}
 					}
-					n, err := s.AddTransientBounce(ctx, addr(a), at(i), window)
+					n, err := s.AddTransientBounce(ctx, addr(a), fmt.Sprint(i), at(i), window)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -2,143 +2,154 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/sesguard/sesguard/store"
 )
 
-// Transient bounces are counted under a row per address in the bounces
-// table, which every count of that address updates first: the row lock
-// serialises the counts of one address across processes.
-//
-// On PostgreSQL the row holds the times of the address's bounces in an
-// array, and one upsert trims, appends and counts: ON CONFLICT DO UPDATE
-// works on the latest committed version of the row, whatever the statement's
-// snapshot, so one statement is exact. MySQL and SQLite keep one row per
-// bounce in bounce_events, numbered by the total in the address's row, and
-// run the steps in one transaction.
+// Transient bounces are kept as a row per bounce in bounce_records, keyed
+// by address and id, so that recording one twice changes nothing. Every
+// record of an address first upserts the address's row in bounce_heads,
+// whose row lock, held to the end of the transaction, serialises the
+// records of that address across processes: each one then reads the
+// times that every earlier one committed, and of concurrent bounces of one
+// address the last to record counts them all.
 type bounceQueries struct {
-	// record is PostgreSQL's single statement.
-	record string
-	// lock increments the address's row, creating it if need be, and
-	// yields the new total: through RETURNING on SQLite, through
-	// LAST_INSERT_ID(expr), which the driver reports as the insert id, on
-	// MySQL. trim drops the bounces that fell out of the window, window
-	// counts the rest, and add records the new one.
-	lock, trim, window, add string
-	// clear deletes the address's row; clearEvents, its bounce_events.
-	clear, clearEvents string
+	// head upserts the address's head and, on PostgreSQL, inserts the
+	// record after it in the same statement.
+	head *stmt
+	// record inserts the record (MySQL, SQLite), trim drops the records
+	// older than twice the window, and times reads the times near this
+	// one; on PostgreSQL one statement trims and reads.
+	record, trim, times *stmt
+	// clearHead and clearRecords delete the address's head and records.
+	clearHead, clearRecords *stmt
 }
 
 func (s *Store) prepareBounces() {
 	b := &s.bounces
 	switch s.d.name {
 	case Postgres:
-		// The array after the update is the kept bounces followed by the
-		// new one, which counts whatever the window.
-		b.record = s.q(`INSERT INTO ${bounces} AS b (address, bounced_at, expires_at) VALUES (?, ARRAY[?::timestamptz], ?)
-			ON CONFLICT (address) DO UPDATE SET
-				bounced_at = ARRAY(SELECT x FROM unnest(b.bounced_at) AS x WHERE x > ?) || EXCLUDED.bounced_at,
-				expires_at = GREATEST(b.expires_at, EXCLUDED.expires_at)
-			RETURNING 1 + (SELECT COUNT(*) FROM unnest(bounced_at) WITH ORDINALITY AS u(x, i)
-				WHERE i < cardinality(bounced_at) AND x <= ?)`)
-		b.clear = s.q("DELETE FROM ${bounces} WHERE address = ?")
-		return
+		b.head = s.stmt(`WITH h AS (
+				INSERT INTO ${bounce_heads} AS h (address, keep_until) VALUES (?, ?)
+				ON CONFLICT (address) DO UPDATE SET keep_until = GREATEST(h.keep_until, excluded.keep_until)
+				RETURNING address
+			)
+			INSERT INTO ${bounce_records} (address, id, bounced_at, keep_until)
+			SELECT h.address, ?, ?, ? FROM h
+			ON CONFLICT (address, id) DO NOTHING`)
+		// The records the DELETE removes are older than the window and
+		// outside the range the SELECT reads, so its snapshot, which
+		// still holds them, reads the same.
+		b.times = s.stmt(`WITH trimmed AS (DELETE FROM ${bounce_records} WHERE address = ? AND bounced_at < ?)
+			SELECT bounced_at FROM ${bounce_records} WHERE address = ? AND bounced_at > ? AND bounced_at < ?`)
 	case MySQL:
-		b.lock = s.q(`INSERT INTO ${bounces} (address, total, expires_at) VALUES (?, LAST_INSERT_ID(1), ?)
-			ON DUPLICATE KEY UPDATE total = LAST_INSERT_ID(total + 1), expires_at = GREATEST(expires_at, VALUES(expires_at))`)
+		b.head = s.stmt(`INSERT INTO ${bounce_heads} (address, keep_until) VALUES (?, ?)
+			ON DUPLICATE KEY UPDATE keep_until = GREATEST(keep_until, VALUES(keep_until))`)
+		b.record = s.stmt(`INSERT INTO ${bounce_records} (address, id, bounced_at, keep_until) VALUES (?, ?, ?, ?)
+			ON DUPLICATE KEY UPDATE id = id`)
 	default:
-		b.lock = s.q(`INSERT INTO ${bounces} AS b (address, total, expires_at) VALUES (?, 1, ?)
-			ON CONFLICT (address) DO UPDATE SET total = b.total + 1, expires_at = max(b.expires_at, excluded.expires_at)
-			RETURNING total`)
+		b.head = s.stmt(`INSERT INTO ${bounce_heads} AS h (address, keep_until) VALUES (?, ?)
+			ON CONFLICT (address) DO UPDATE SET keep_until = max(h.keep_until, excluded.keep_until)`)
+		b.record = s.stmt(`INSERT INTO ${bounce_records} (address, id, bounced_at, keep_until) VALUES (?, ?, ?, ?)
+			ON CONFLICT (address, id) DO NOTHING`)
 	}
-	b.trim = s.q("DELETE FROM ${bounce_events} WHERE address = ? AND bounced_at <= ?")
-	b.window = s.q("SELECT COUNT(*) FROM ${bounce_events} WHERE address = ? AND bounced_at > ? AND bounced_at <= ?")
-	b.add = s.q("INSERT INTO ${bounce_events} (address, seq, bounced_at, expires_at) VALUES (?, ?, ?, ?)")
-	b.clear = s.q("DELETE FROM ${bounces} WHERE address = ?")
-	b.clearEvents = s.q("DELETE FROM ${bounce_events} WHERE address = ?")
+	if s.d.name != Postgres {
+		b.trim = s.stmt("DELETE FROM ${bounce_records} WHERE address = ? AND bounced_at < ?")
+		b.times = s.stmt("SELECT bounced_at FROM ${bounce_records} WHERE address = ? AND bounced_at > ? AND bounced_at < ?")
+	}
+	b.clearHead = s.stmt("DELETE FROM ${bounce_heads} WHERE address = ?")
+	b.clearRecords = s.stmt("DELETE FROM ${bounce_records} WHERE address = ?")
 }
 
-// AddTransientBounce records a transient bounce for addr at t and returns the
-// number recorded for addr in (t-window, t], this one included. Every count
-// of an address first locks the address's row, so concurrent calls for one
-// address, from any process, each see the others and return distinct
-// counts; calls for different addresses do not wait for each other.
-// Bounces that fall out of the window are removed as it moves, and the rest
-// when Purge finds the address's last one expired. A negative window is
-// refused with store.ErrInvalid.
-func (s *Store) AddTransientBounce(ctx context.Context, addr string, t time.Time, window time.Duration) (int, error) {
+// AddTransientBounce records the transient bounce id of addr at t, once,
+// and returns store.BounceWindow of the times recorded for addr at t. It is
+// one transaction that locks the address's head row first, so that
+// concurrent calls for one address, from any process, each see the records
+// committed before them; calls for different addresses do not wait for
+// each other. Records older than twice the window before t are dropped as
+// it goes, and the rest when Purge finds them kept past their time. A
+// negative window is refused with store.ErrInvalid.
+func (s *Store) AddTransientBounce(ctx context.Context, addr, id string, t time.Time, window time.Duration) (int, error) {
+	return runner{s: s}.addTransientBounce(ctx, addr, id, t, window)
+}
+
+func (r runner) addTransientBounce(ctx context.Context, addr, id string, t time.Time, window time.Duration) (int, error) {
 	if window < 0 {
 		return 0, fmt.Errorf("sqlstore: add transient bounce: negative window %v: %w", window, store.ErrInvalid)
 	}
-	start, expires := t.Add(-window), t.Add(window)
-	if err := checkKey("address", addr, maxAddress, t, start, expires); err != nil {
+	cutoff, from, to, keep := t.Add(-2*window), t.Add(-window), t.Add(window), t.Add(2*window)
+	if err := checkKey("address", addr, maxAddress, t, cutoff, keep); err != nil {
 		return 0, fmt.Errorf("sqlstore: add transient bounce: %w", err)
 	}
-	at, from, exp := s.d.timeArg(t), s.d.timeArg(start), s.d.timeArg(expires)
-	var n int
-	var err error
-	if s.d.name == Postgres {
-		err = s.queryRow(ctx, s.bounces.record, []any{addr, at, exp, from, at}, &n)
-	} else {
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			var seq int64
-			if s.d.name == MySQL {
-				res, err := tx.ExecContext(ctx, s.bounces.lock, addr, exp)
-				if err != nil {
-					return err
-				}
-				if seq, err = res.LastInsertId(); err != nil {
-					return err
-				}
-			} else if err := tx.QueryRowContext(ctx, s.bounces.lock, addr, exp).Scan(&seq); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, s.bounces.trim, addr, from); err != nil {
-				return err
-			}
-			// Counted before the insert, so that this bounce counts even
-			// when the window is empty.
-			if err := tx.QueryRowContext(ctx, s.bounces.window, addr, from, at).Scan(&n); err != nil {
-				return err
-			}
-			n++
-			_, err := tx.ExecContext(ctx, s.bounces.add, addr, seq, at, exp)
-			return err
-		})
+	if err := checkText("bounce id", id, maxKey, true); err != nil {
+		return 0, fmt.Errorf("sqlstore: add transient bounce: %w", err)
 	}
+	d, b := r.s.d, &r.s.bounces
+	at, keepArg := d.timeArg(t), d.timeArg(keep)
+	var times []time.Time
+	err := r.inTx(ctx, func(r runner) error {
+		times = times[:0]
+		var args []any
+		if d.name == Postgres {
+			if _, err := r.exec(ctx, b.head, addr, keepArg, id, at, keepArg); err != nil {
+				return err
+			}
+			args = []any{addr, d.timeArg(cutoff), addr, d.timeArg(from), d.timeArg(to)}
+		} else {
+			if _, err := r.exec(ctx, b.head, addr, keepArg); err != nil {
+				return err
+			}
+			if _, err := r.exec(ctx, b.record, addr, id, at, keepArg); err != nil {
+				return err
+			}
+			if _, err := r.exec(ctx, b.trim, addr, d.timeArg(cutoff)); err != nil {
+				return err
+			}
+			args = []any{addr, d.timeArg(from), d.timeArg(to)}
+		}
+		rows, err := r.query(ctx, b.times, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u time.Time
+			if err := rows.Scan(timeCol{&u, d.wallClock}); err != nil {
+				return err
+			}
+			times = append(times, u)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: add transient bounce %q: %w", addr, err)
 	}
-	return n, nil
+	return store.BounceWindow(times, t.UTC().Truncate(time.Microsecond), window), nil
 }
 
 // ClearTransientBounces forgets every transient bounce recorded for addr.
 func (s *Store) ClearTransientBounces(ctx context.Context, addr string) error {
+	return runner{s: s}.clearTransientBounces(ctx, addr)
+}
+
+func (r runner) clearTransientBounces(ctx context.Context, addr string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlstore: clear transient bounces: %w", err)
 	}
 	if !storable(addr, maxAddress) {
 		return nil
 	}
-	var err error
-	if s.d.name == Postgres {
-		_, err = s.exec(ctx, s.bounces.clear, addr)
-	} else {
-		// The address's row goes first: deleting it waits for any count
-		// of the address in progress, and holds off new ones until the
-		// events are gone, so a count that starts again cannot reuse a
-		// number.
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, s.bounces.clear, addr); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, s.bounces.clearEvents, addr)
+	// The head goes first: deleting it waits for any record of the
+	// address in progress.
+	err := r.inTx(ctx, func(r runner) error {
+		if _, err := r.exec(ctx, r.s.bounces.clearHead, addr); err != nil {
 			return err
-		})
-	}
+		}
+		_, err := r.exec(ctx, r.s.bounces.clearRecords, addr)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: clear transient bounces %q: %w", addr, err)
 	}

@@ -63,10 +63,12 @@ type dialect struct {
 	// wallClock: a time.Time read back holds the stored UTC wall clock in
 	// whatever location the driver chose (MySQL DATETIME with parseTime).
 	wallClock bool
-	// upsert is the clause that makes an INSERT replace the listed columns
-	// of the row whose key conflicts; keep makes it leave that row alone.
-	upsert func(key string, cols ...string) string
-	keep   func(key string) string
+	// alias: INSERT INTO may name the table (PostgreSQL, SQLite); MySQL
+	// names the stored row's columns bare and the new row's with VALUES().
+	alias bool
+	// keep is the clause that makes an INSERT leave the row whose key
+	// conflicts alone.
+	keep func(key string) string
 	// greatest is the two-argument maximum function.
 	greatest string
 	// maxVars is the most placeholders one statement may hold.
@@ -80,7 +82,7 @@ var dialects = map[Dialect]*dialect{
 		numbered:   true,
 		txOptions:  &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		encodeTime: func(t time.Time) any { return t },
-		upsert:     onConflict,
+		alias:      true,
 		keep:       func(key string) string { return " ON CONFLICT (" + key + ") DO NOTHING" },
 		greatest:   "GREATEST",
 		maxVars:    65535,
@@ -91,10 +93,12 @@ var dialects = map[Dialect]*dialect{
 		txOptions:  &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		encodeTime: func(t time.Time) any { return formatTime(t) },
 		wallClock:  true,
-		upsert:     onDuplicateKey,
-		// Updating the key to itself leaves the row alone without the
-		// errors-into-warnings of INSERT IGNORE.
-		keep:     func(key string) string { return " ON DUPLICATE KEY UPDATE " + key + " = " + key },
+		// Updating a key column to itself leaves the row alone without
+		// the errors-into-warnings of INSERT IGNORE.
+		keep: func(key string) string {
+			first, _, _ := strings.Cut(key, ",")
+			return " ON DUPLICATE KEY UPDATE " + first + " = " + first
+		},
 		greatest: "GREATEST",
 		maxVars:  65535,
 	},
@@ -102,7 +106,7 @@ var dialects = map[Dialect]*dialect{
 		name:       SQLite,
 		quote:      doubleQuote,
 		encodeTime: func(t time.Time) any { return formatTime(t) },
-		upsert:     onConflict,
+		alias:      true,
 		keep:       func(key string) string { return " ON CONFLICT (" + key + ") DO NOTHING" },
 		greatest:   "max",
 		maxVars:    32766,
@@ -111,20 +115,64 @@ var dialects = map[Dialect]*dialect{
 
 func doubleQuote(id string) string { return `"` + id + `"` }
 
-func onConflict(key string, cols ...string) string {
-	set := make([]string, len(cols))
-	for i, c := range cols {
-		set[i] = c + " = excluded." + c
+// insertInto begins an INSERT into table, naming it alias where the
+// dialect allows.
+func (d *dialect) insertInto(table, alias string) string {
+	if d.alias {
+		return "INSERT INTO " + table + " AS " + alias
 	}
-	return " ON CONFLICT (" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
+	return "INSERT INTO " + table
 }
 
-func onDuplicateKey(_ string, cols ...string) string {
+// The insert ids by which MySQL's Put tells what its upsert did: a new row
+// leaves the insert id 0, and the update sets it to one of these.
+const (
+	mysqlReplaced = 1
+	mysqlKept     = 2
+)
+
+// replaceIfStronger is the clause that makes an INSERT of suppressions
+// (named cur where the dialect names it) replace the stored row of the
+// same key when store.Replaces allows it, in the same statement: the
+// stored row is locked and read at its latest committed version, so
+// concurrent writers to one key queue and the strongest stays.
+func (d *dialect) replaceIfStronger() string {
+	cols := []string{"detail", "source", "created_at", "reason", "expires_at"}
+	if d.alias {
+		set := make([]string, len(cols))
+		for i, c := range cols {
+			set[i] = c + " = excluded." + c
+		}
+		cond := replaces(func(c string) string { return "excluded." + c }, func(c string) string { return "cur." + c })
+		return " ON CONFLICT (address, scope) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + cond
+	}
+	// MySQL's ON DUPLICATE KEY UPDATE has no WHERE: each column takes the
+	// new value only when the condition holds. Assignments run left to
+	// right and see the columns already assigned, so reason and
+	// expires_at, which the condition reads, come last, reason first: once
+	// the condition has held, the new reason keeps it holding. The first
+	// assignment also records the outcome as the insert id, because the
+	// affected-rows count depends on the connection's clientFoundRows.
+	cond := replaces(func(c string) string { return "VALUES(" + c + ")" }, func(c string) string { return c })
 	set := make([]string, len(cols))
 	for i, c := range cols {
-		set[i] = c + " = VALUES(" + c + ")"
+		test := cond
+		if i == 0 {
+			test = "LAST_INSERT_ID(IF(" + cond + ", " + strconv.Itoa(mysqlReplaced) + ", " + strconv.Itoa(mysqlKept) + ")) = " + strconv.Itoa(mysqlReplaced)
+		}
+		set[i] = c + " = IF(" + test + ", VALUES(" + c + "), " + c + ")"
 	}
 	return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+}
+
+// upserted reports whether the conditional upsert of res wrote its row.
+func (d *dialect) upserted(res sql.Result) (bool, error) {
+	if d.name == MySQL {
+		id, err := res.LastInsertId()
+		return id != mysqlKept, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // bind rewrites the ? placeholders of q for the dialect. The queries

@@ -4,11 +4,13 @@
 //
 // A [Store] implements [store.Store] and every optional ability of package
 // store — [store.BounceCounter], [store.Deduper], [store.Counter],
-// [store.Lister] and [store.Purger] — each with the database's own atomicity,
-// so any number of processes may share one set of tables:
+// [store.Lister], [store.Purger] and [store.Transactor] — each with the
+// database's own atomicity, so any number of processes may share one set of
+// tables:
 //
 //	db, err := sql.Open("pgx", "postgres://app@db.internal/app")
 //	...
+//	sqlstore.ConfigurePool(db, 32)
 //	st, err := sqlstore.New(ctx, db)
 //	...
 //	client, err := sesguard.New(sesv2.NewFromConfig(cfg), func(o *sesguard.Options) {
@@ -36,6 +38,32 @@
 //     "file:/var/lib/app/sesguard.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)".
 //     (":memory:" gives every pooled connection a database of its own.)
 //
+// # Connection pool
+//
+// database/sql keeps 2 idle connections by default: a webhook with 32
+// concurrent senders then opens and closes connections all the time, and
+// on PostgreSQL each costs more than the statements it runs. Keep as many
+// idle connections as the process runs concurrent store calls, and let
+// them live: [ConfigurePool] sets MaxIdleConns to the number of concurrent
+// calls given (32 for 32 concurrent senders; an SQS consumer's batch takes
+// one connection for its transaction), MaxOpenConns to twice that, and
+// ConnMaxIdleTime to 5 minutes. Mind the server's own limit
+// (max_connections: 100 on PostgreSQL, 151 on MariaDB by default) across
+// every process that shares it. A Store prepares its statements once, in [New], and database/sql
+// prepares each again once per connection; a pool that keeps its
+// connections keeps its prepared statements. On MySQL prepared statements
+// also spare the driver's per-statement prepare round trip, so
+// interpolateParams is not needed. On SQLite the writes of one Store go one
+// at a time whatever the pool.
+//
+// # Scopes
+//
+// A suppression is kept per address and [store.Scope]: bounces and
+// complaints under the empty scope ([store.ScopeAll]), unsubscribes under
+// the list they were made for. [Store.Lookup] returns every scope of the
+// addresses asked in one query, and the sesguard Client decides which
+// apply to the message it sends.
+//
 // # Migrations
 //
 // The schema ships inside the package as versioned migrations. [New]
@@ -45,13 +73,23 @@
 // on SQLite — so processes that start together migrate once; running it
 // again is a no-op.
 //
+// Version 2 keeps what version 1 stored: every suppression becomes one of
+// scope [store.ScopeAll] (the scope column, added to the primary key,
+// defaults to the empty string); claims become applied marks; the transient
+// bounces of an address become records with ids "v1-1", "v1-2", … that keep
+// counting; count buckets become shard 0 of their bucket. On PostgreSQL and
+// SQLite each version applies in one transaction; MySQL commits each DDL
+// statement as it goes, so a version 2 cut short there (a crash mid-way) is
+// finished by hand from the SQL that [Migrations] returns.
+//
 // Teams that manage their schema with their own tools set
 // Options.SkipMigrations and run the SQL that [Migrations] returns for their
 // dialect, prefix and schema; New then only checks that the tables exist.
 //
 // # Schema
 //
-// On PostgreSQL, with the default table prefix "sesguard_", the schema is:
+// On PostgreSQL, with the default table prefix "sesguard_", the schema is
+// built by version 1:
 //
 //	CREATE TABLE IF NOT EXISTS "sesguard_suppressions" (
 //		address    text COLLATE "C" PRIMARY KEY,
@@ -87,40 +125,105 @@
 //		PRIMARY KEY (name, bucket)
 //	);
 //
-// Keys compare byte for byte and sort in byte order: COLLATE "C" on
-// PostgreSQL, varbinary on MySQL, SQLite's default BINARY collation. Times
-// are UTC to the microsecond: timestamptz on PostgreSQL, datetime(6) holding
-// the UTC wall clock on MySQL, and text of the form "2006-01-02
-// 15:04:05.000000" on SQLite, which sorts as the instants do. A NULL
-// expires_at never expires. The bounces table, which holds only addresses
-// with transient bounces inside the window and changes on every count, has
-// no index on expires_at, so that its updates stay cheap; Purge scans it.
+// and version 2:
 //
-// MySQL and SQLite differ in one more way: they have no arrays, so their
-// bounces table holds a running total per address, and a bounce_events table
-// holds one row per transient bounce, keyed by address and that total. On
-// MySQL the claims table also has a token column, which tells the winner of a
-// claim, and indexes are declared inside CREATE TABLE. [Migrations] shows
-// each dialect's SQL in full.
+//	ALTER TABLE "sesguard_suppressions" ADD COLUMN IF NOT EXISTS scope text COLLATE "C" NOT NULL DEFAULT '';
+//
+//	ALTER TABLE "sesguard_suppressions" DROP CONSTRAINT IF EXISTS "sesguard_suppressions_pkey",
+//		ADD CONSTRAINT "sesguard_suppressions_pkey" PRIMARY KEY (address, scope);
+//
+//	CREATE TABLE IF NOT EXISTS "sesguard_marks" (
+//		id         text COLLATE "C" PRIMARY KEY,
+//		expires_at timestamptz NOT NULL
+//	);
+//
+//	CREATE INDEX IF NOT EXISTS "sesguard_marks_expires_at"
+//		ON "sesguard_marks" (expires_at);
+//
+//	INSERT INTO "sesguard_marks" (id, expires_at) SELECT id, expires_at FROM "sesguard_claims"
+//		ON CONFLICT (id) DO NOTHING;
+//
+//	DROP TABLE IF EXISTS "sesguard_claims";
+//
+//	CREATE TABLE IF NOT EXISTS "sesguard_bounce_heads" (
+//		address    text COLLATE "C" PRIMARY KEY,
+//		keep_until timestamptz NOT NULL
+//	);
+//
+//	CREATE TABLE IF NOT EXISTS "sesguard_bounce_records" (
+//		address    text COLLATE "C" NOT NULL,
+//		id         text COLLATE "C" NOT NULL,
+//		bounced_at timestamptz NOT NULL,
+//		keep_until timestamptz NOT NULL,
+//		PRIMARY KEY (address, id)
+//	);
+//
+//	CREATE INDEX IF NOT EXISTS "sesguard_bounce_records_keep_until"
+//		ON "sesguard_bounce_records" (keep_until);
+//
+//	INSERT INTO "sesguard_bounce_heads" (address, keep_until) SELECT address, expires_at FROM "sesguard_bounces"
+//		ON CONFLICT (address) DO NOTHING;
+//
+//	INSERT INTO "sesguard_bounce_records" (address, id, bounced_at, keep_until)
+//		SELECT b.address, 'v1-' || u.i, u.x, b.expires_at FROM "sesguard_bounces" AS b, unnest(b.bounced_at) WITH ORDINALITY AS u(x, i)
+//		ON CONFLICT (address, id) DO NOTHING;
+//
+//	DROP TABLE IF EXISTS "sesguard_bounces";
+//
+//	ALTER TABLE "sesguard_counts" ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0;
+//
+//	ALTER TABLE "sesguard_counts" DROP CONSTRAINT IF EXISTS "sesguard_counts_pkey",
+//		ADD CONSTRAINT "sesguard_counts_pkey" PRIMARY KEY (name, bucket, shard);
+//
+// The tables are then: suppressions, keyed by (address, scope); marks, the
+// applied notifications; bounce_heads, a row per address with transient
+// bounces, and bounce_records, a row per transient bounce keyed by
+// (address, id); counts, keyed by (name, bucket, shard); and
+// schema_migrations.
+//
+// Keys compare byte for byte and sort in byte order: COLLATE "C" on
+// PostgreSQL, varbinary on MySQL, SQLite's default BINARY collation. On
+// MySQL the key columns are varbinary(254) and varbinary(255), so the
+// widest key, (address, id), is 509 bytes, well inside InnoDB's 3072-byte
+// limit whatever the table's character set. Times are UTC to the
+// microsecond: timestamptz on PostgreSQL, datetime(6) holding the UTC wall
+// clock on MySQL, and text of the form "2006-01-02 15:04:05.000000" on
+// SQLite, which sorts as the instants do. A NULL expires_at never expires.
+// SQLite cannot change a primary key, so its version 2 copies the
+// suppressions and counts tables into new ones; MySQL declares indexes
+// inside CREATE TABLE. [Migrations] shows each dialect's SQL in full.
 //
 // # Atomicity
 //
-// [Store.Put] is one upsert and [Store.Lookup] one query, for up to 1024
-// addresses. [Store.AddTransientBounce] first updates the address's row in
-// bounces, whose lock serialises every count of that address across
-// processes: on PostgreSQL it is one upsert that trims the array to the
-// window, appends the bounce and counts (ON CONFLICT DO UPDATE sees the
-// latest committed row, so concurrent counts are exact); on MySQL and SQLite
-// a READ COMMITTED transaction that increments the total, trims and counts
-// bounce_events, and adds the bounce. [Store.Claim] is an upsert that
-// inserts the claim or takes over an expired one, [Store.AddCount] an upsert
-// that adds to the bucket, and [Store.Purge] one transaction. On SQLite, the
-// writes of one Store go one at a time, as SQLite allows; other processes
-// wait for the file lock up to busy_timeout.
+// [Store.Put] is one conditional upsert that applies [store.Replaces] to the
+// stored row at its latest committed version: INSERT … ON CONFLICT … DO
+// UPDATE … WHERE on PostgreSQL and SQLite, INSERT … ON DUPLICATE KEY UPDATE
+// with conditional column expressions on MySQL. Concurrent Puts to one key
+// queue on its row, and the strongest stays. [Store.Lookup] is one query for
+// up to 1024 addresses, every scope included.
+//
+// [Store.MarkApplied] upserts the mark — inserting it, or taking over one
+// that has expired — and adds the counts only when it made the mark, in
+// one statement on PostgreSQL (a data-modifying WITH query) and one
+// transaction elsewhere. Counts spread each bucket over 16 rows (shards),
+// one picked at random per add, so that concurrent notifications do not
+// queue on one row; [Store.SumCounts] adds the shards up, so sums stay
+// exact.
+//
+// [Store.AddTransientBounce] runs one transaction that upserts the
+// address's head row first, whose lock serialises the bounces of one
+// address across processes, then inserts the record (once per id), drops
+// the records older than twice the window, and reads the times near this
+// one; [store.BounceWindow] counts them in Go. [Store.Purge] is one
+// transaction. [Store.InTx] runs any of these inside one transaction,
+// rolled back when its fn fails or panics. On SQLite, the writes of one
+// Store go one at a time, as SQLite allows; other processes wait for the
+// file lock up to busy_timeout.
 //
 // # Limits
 //
-// Addresses hold at most 254 bytes, reasons 64, sources, claim ids and
+// Addresses hold at most 254 bytes ([store.MaxAddressLen]), scopes 255
+// ([store.MaxScopeLen]), reasons 64, sources, mark ids, bounce ids and
 // counter names 255, details 65535; text must be UTF-8 without NUL, and times
 // fall in the years 1 to 9999. Anything else is refused with an error
 // wrapping [store.ErrInvalid], never cut short; Lookup reports an address

@@ -40,7 +40,7 @@ func Example() {
 	fmt.Println("dialect:", st.Dialect())
 
 	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	err = st.Put(ctx, store.Suppression{
+	_, err = st.Put(ctx, store.Suppression{
 		Address:   "bounced@example.com",
 		Reason:    store.ReasonBounce,
 		Detail:    "Permanent/General: smtp; 550 5.1.1 user unknown",
@@ -51,21 +51,28 @@ func Example() {
 		log.Fatal(err)
 	}
 
+	// A weaker suppression does not replace it.
+	written, err := st.Put(ctx, store.Suppression{Address: "bounced@example.com", Reason: store.ReasonInvalid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("INVALID written over BOUNCE:", written)
+
 	found, err := st.Lookup(ctx, []string{"bounced@example.com", "fine@example.com"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, a := range []string{"bounced@example.com", "fine@example.com"} {
-		if s, ok := found[a]; ok {
-			fmt.Printf("%s: suppressed (%s) since %s\n", a, s.Reason, s.CreatedAt.Format(time.RFC3339))
-		} else {
-			fmt.Printf("%s: may be mailed\n", a)
-		}
+	for _, s := range found {
+		fmt.Printf("%s: suppressed (%s) since %s\n", s.Address, s.Reason, s.CreatedAt.Format(time.RFC3339))
 	}
 
-	// Three transient bounces within the window: the policy's threshold.
-	for i := range 3 {
-		n, err := st.AddTransientBounce(ctx, "full-mailbox@example.com", now.Add(time.Duration(i)*24*time.Hour), 14*24*time.Hour)
+	// Three transient bounces within the window, the second delivered
+	// twice: the policy's threshold.
+	for _, b := range []struct {
+		id  string
+		day int
+	}{{"fb-1", 0}, {"fb-2", 1}, {"fb-2", 1}, {"fb-3", 2}} {
+		n, err := st.AddTransientBounce(ctx, "full-mailbox@example.com", b.id, now.AddDate(0, 0, b.day), 14*24*time.Hour)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -73,9 +80,10 @@ func Example() {
 	}
 	// Output:
 	// dialect: sqlite
+	// INVALID written over BOUNCE: false
 	// bounced@example.com: suppressed (BOUNCE) since 2026-03-14T15:09:26Z
-	// fine@example.com: may be mailed
 	// transient bounces in 14 days: 1
+	// transient bounces in 14 days: 2
 	// transient bounces in 14 days: 2
 	// transient bounces in 14 days: 3
 }
@@ -145,4 +153,8 @@ func ExampleMigrations() {
 	// CREATE TABLE IF NOT EXISTS `mail_bounce_events` (
 	// CREATE TABLE IF NOT EXISTS `mail_claims` (
 	// CREATE TABLE IF NOT EXISTS `mail_counts` (
+	// -- version 2
+	// CREATE TABLE IF NOT EXISTS `mail_marks` (
+	// CREATE TABLE IF NOT EXISTS `mail_bounce_heads` (
+	// CREATE TABLE IF NOT EXISTS `mail_bounce_records` (
 }

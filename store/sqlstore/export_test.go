@@ -15,3 +15,6 @@ func DropTables(ctx context.Context, s *Store) error {
 
 // LookupChunk is the most addresses one lookup query asks for.
 const LookupChunk = lookupChunk
+
+// Bind rewrites the ? placeholders of q for dialect d.
+func Bind(d Dialect, q string) string { return dialects[d].bind(q) }

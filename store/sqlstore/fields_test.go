@@ -59,7 +59,7 @@ func TestFieldsRoundTripOrAreRefused(t *testing.T) {
 			s := newStore(t, b.open(t))
 			for _, tc := range ok {
 				t.Run(tc.name, func(t *testing.T) {
-					if err := s.Put(ctx, tc.s); err != nil {
+					if _, err := s.Put(ctx, tc.s); err != nil {
 						t.Fatalf("Put: %v", err)
 					}
 					got, found := mustLookup(t, s, tc.s.Address)[tc.s.Address]
@@ -77,7 +77,7 @@ func TestFieldsRoundTripOrAreRefused(t *testing.T) {
 			}
 			for _, tc := range refused {
 				t.Run(tc.name, func(t *testing.T) {
-					err := s.Put(ctx, tc.s)
+					_, err := s.Put(ctx, tc.s)
 					if !errors.Is(err, store.ErrInvalid) {
 						t.Fatalf("Put: error %v, want one wrapping store.ErrInvalid", err)
 					}
@@ -92,32 +92,38 @@ func TestFieldsRoundTripOrAreRefused(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Lookup: %v", err)
 				}
-				if len(got) != 1 || got["kept@example.com"].Address == "" {
+				if len(got) != 1 || got[0].Address != "kept@example.com" {
 					t.Errorf("Lookup = %v, want only kept@example.com", got)
 				}
 				for _, a := range []string{address(255), "bad\xff@example.com", ""} {
-					if err := s.Delete(ctx, a); err != nil {
+					if err := s.Delete(ctx, store.Key{Address: a}); err != nil {
 						t.Errorf("Delete(%.20q): %v, want nil", a, err)
 					}
 				}
 			})
 			t.Run("KeysOfAbilitiesAreChecked", func(t *testing.T) {
-				if _, err := s.Claim(ctx, strings.Repeat("i", 256), epoch, epoch.Add(time.Hour)); !errors.Is(err, store.ErrInvalid) {
-					t.Errorf("Claim of a 256-byte id: %v, want store.ErrInvalid", err)
+				if _, err := s.MarkApplied(ctx, strings.Repeat("i", 256), epoch, epoch.Add(time.Hour)); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("MarkApplied of a 256-byte id: %v, want store.ErrInvalid", err)
 				}
-				if ok, err := s.Claim(ctx, strings.Repeat("i", 255), epoch, epoch.Add(time.Hour)); err != nil || !ok {
-					t.Errorf("Claim of a 255-byte id = %v, %v; want true, nil", ok, err)
+				if ok, err := s.MarkApplied(ctx, strings.Repeat("i", 255), epoch, epoch.Add(time.Hour)); err != nil || !ok {
+					t.Errorf("MarkApplied of a 255-byte id = %v, %v; want true, nil", ok, err)
 				}
-				if err := s.AddCount(ctx, "", epoch, 1, epoch); !errors.Is(err, store.ErrInvalid) {
+				if err := s.AddCount(ctx, store.Count{Bucket: epoch, N: 1, KeepUntil: epoch}); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("AddCount with no name: %v, want store.ErrInvalid", err)
 				}
-				if _, err := s.AddTransientBounce(ctx, "soft@example.com", epoch, -time.Hour); !errors.Is(err, store.ErrInvalid) {
+				if _, err := s.MarkApplied(ctx, "counted", epoch, epoch.Add(time.Hour), store.Count{Name: strings.Repeat("n", 256)}); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("MarkApplied with a count name of 256 bytes: %v, want store.ErrInvalid", err)
+				}
+				if _, err := s.AddTransientBounce(ctx, "soft@example.com", "b", epoch, -time.Hour); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("AddTransientBounce with a negative window: %v, want store.ErrInvalid", err)
 				}
-				if _, err := s.AddTransientBounce(ctx, address(255), epoch, time.Hour); !errors.Is(err, store.ErrInvalid) {
+				if _, err := s.AddTransientBounce(ctx, address(255), "b", epoch, time.Hour); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("AddTransientBounce of a 255-byte address: %v, want store.ErrInvalid", err)
 				}
-				if _, err := s.List(ctx, "\xff", 10); !errors.Is(err, store.ErrInvalid) {
+				if _, err := s.AddTransientBounce(ctx, "soft@example.com", strings.Repeat("b", 256), epoch, time.Hour); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("AddTransientBounce of a 256-byte id: %v, want store.ErrInvalid", err)
+				}
+				if _, err := s.List(ctx, store.Key{Address: "\xff"}, 10); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("List after a cursor that is not UTF-8: %v, want store.ErrInvalid", err)
 				}
 			})
@@ -150,8 +156,12 @@ func TestLookupOfMoreThanOneChunk(t *testing.T) {
 			if len(got) != len(stored) {
 				t.Fatalf("Lookup of %d addresses found %d, want %d", n, len(got), len(stored))
 			}
+			found := make(map[string]bool, len(got))
+			for _, v := range got {
+				found[v.Address] = true
+			}
 			for _, v := range stored {
-				if _, ok := got[v.Address]; !ok {
+				if !found[v.Address] {
 					t.Errorf("%q stored but not found", v.Address)
 				}
 			}
@@ -161,16 +171,24 @@ func TestLookupOfMoreThanOneChunk(t *testing.T) {
 
 func mustPut(t *testing.T, s store.Store, v store.Suppression) {
 	t.Helper()
-	if err := s.Put(context.Background(), v); err != nil {
+	if _, err := s.Put(context.Background(), v); err != nil {
 		t.Fatalf("Put(%q): %v", v.Address, err)
 	}
 }
 
+// mustLookup returns the suppressions of addrs in the scope ScopeAll, by
+// address.
 func mustLookup(t *testing.T, s store.Store, addrs ...string) map[string]store.Suppression {
 	t.Helper()
 	got, err := s.Lookup(context.Background(), addrs)
 	if err != nil {
 		t.Fatalf("Lookup: %v", err)
 	}
-	return got
+	byAddr := make(map[string]store.Suppression, len(got))
+	for _, v := range got {
+		if v.Scope == store.ScopeAll {
+			byAddr[v.Address] = v
+		}
+	}
+	return byAddr
 }

@@ -3,11 +3,14 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/sqlstore"
 )
 
@@ -41,6 +44,7 @@ func TestAbilitiesAreAtomicAcrossHandles(t *testing.T) {
 				stores[i] = s
 			}
 
+			var bounceID atomic.Int64
 			var mu sync.Mutex
 			counts := map[int]int{}
 			wins := 0
@@ -49,17 +53,18 @@ func TestAbilitiesAreAtomicAcrossHandles(t *testing.T) {
 				for range perHandle {
 					wg.Go(func() {
 						for range each {
-							n, err := s.AddTransientBounce(ctx, "shared@example.com", epoch, time.Hour)
+							n, err := s.AddTransientBounce(ctx, "shared@example.com", fmt.Sprint(bounceID.Add(1)), epoch, time.Hour)
 							if err != nil {
 								t.Errorf("AddTransientBounce: %v", err)
 								return
 							}
-							won, err := s.Claim(ctx, "shared-notification", epoch, epoch.Add(time.Hour))
+							won, err := s.MarkApplied(ctx, "shared-notification", epoch, epoch.Add(time.Hour),
+								store.Count{Name: "bounced", Bucket: epoch, N: 1, KeepUntil: epoch.Add(time.Hour)})
 							if err != nil {
-								t.Errorf("Claim: %v", err)
+								t.Errorf("MarkApplied: %v", err)
 								return
 							}
-							if err := s.AddCount(ctx, "sent", epoch, 3, epoch.Add(time.Hour)); err != nil {
+							if err := s.AddCount(ctx, store.Count{Name: "sent", Bucket: epoch, N: 3, KeepUntil: epoch.Add(time.Hour)}); err != nil {
 								t.Errorf("AddCount: %v", err)
 								return
 							}
@@ -81,7 +86,10 @@ func TestAbilitiesAreAtomicAcrossHandles(t *testing.T) {
 				}
 			}
 			if wins != 1 {
-				t.Errorf("%d claims of one id won across the handles, want 1", wins)
+				t.Errorf("%d marks of one id made across the handles, want 1", wins)
+			}
+			if sum, err := stores[2].SumCounts(ctx, "bounced", epoch, epoch.Add(time.Second)); err != nil || sum != 1 {
+				t.Errorf("SumCounts of the mark's count = %d, %v; want 1", sum, err)
 			}
 			sum, err := stores[1].SumCounts(ctx, "sent", epoch, epoch.Add(time.Second))
 			if err != nil || sum != int64(3*total) {

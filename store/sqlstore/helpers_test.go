@@ -125,6 +125,9 @@ func newStore(tb testing.TB, db *sql.DB, optFns ...func(*sqlstore.Options)) *sql
 		if err := sqlstore.DropTables(context.Background(), s); err != nil {
 			tb.Errorf("dropping the test tables: %v", err)
 		}
+		if err := s.Close(); err != nil {
+			tb.Errorf("closing the store: %v", err)
+		}
 	})
 	return s
 }

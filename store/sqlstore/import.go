@@ -15,8 +15,9 @@ type ImportOptions struct {
 	// It is capped by the dialect's limit on placeholders per statement.
 	BatchSize int
 
-	// KeepExisting leaves an address that is already suppressed as it is.
-	// Zero: an imported suppression replaces the stored one, as Put does.
+	// KeepExisting leaves a key that already holds a suppression as it is.
+	// Zero: an imported suppression replaces the stored one when Put would
+	// ([store.Replaces]): never with a weaker one.
 	KeepExisting bool
 
 	// Progress, when set, is called after each batch is written with the
@@ -26,6 +27,18 @@ type ImportOptions struct {
 
 // DefaultImportBatch is the BatchSize of a zero ImportOptions.
 const DefaultImportBatch = 1000
+
+// execRaw runs a statement that writes and is not one of the Store's
+// prepared ones.
+func (s *Store) execRaw(ctx context.Context, q string, args ...any) error {
+	done, err := s.gate(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = s.db.ExecContext(ctx, q, args...)
+	return err
+}
 
 // Import writes the suppressions of seq — an existing list being migrated,
 // or an export of the SES account-level suppression list — in batches, each
@@ -37,8 +50,9 @@ const DefaultImportBatch = 1000
 // is then the index of that row, and the error, which names the row, wraps
 // store.ErrInvalid or seq's error. Rows written stay written, and importing
 // the same rows again changes nothing, so a stopped import resumes by
-// skipping the rows already written. When an address appears more than once
-// in seq, the last one wins (the first, with KeepExisting).
+// skipping the rows already written. When a key (address and scope) appears
+// more than once in seq, the rows are applied as Puts in order would be,
+// the stronger staying (the first, with KeepExisting).
 func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, error], optFns ...func(*ImportOptions)) (int, error) {
 	var o ImportOptions
 	for _, fn := range optFns {
@@ -52,10 +66,10 @@ func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, err
 	if o.KeepExisting {
 		suffix = s.keepSuffix
 	}
-	full := s.multiRow(o.BatchSize, suffix)
+	full := s.q(s.multiRow(o.BatchSize, suffix))
 
 	batch := make([]store.Suppression, 0, o.BatchSize)
-	at := make(map[string]int, o.BatchSize) // index in batch by address
+	at := make(map[store.Key]int, o.BatchSize) // index in batch by key
 	args := make([]any, 0, o.BatchSize*columnCount)
 	written, pending := 0, 0 // rows of seq written, and read since
 	flush := func() error {
@@ -64,13 +78,13 @@ func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, err
 		}
 		q := full
 		if len(batch) < o.BatchSize {
-			q = s.multiRow(len(batch), suffix)
+			q = s.q(s.multiRow(len(batch), suffix))
 		}
 		args = args[:0]
 		for _, v := range batch {
 			args = s.suppressionArgs(args, v)
 		}
-		if _, err := s.exec(ctx, q, args...); err != nil {
+		if err := s.execRaw(ctx, q, args...); err != nil {
 			return fmt.Errorf("sqlstore: import: rows %d to %d: %w", written, written+pending-1, err)
 		}
 		written += pending
@@ -94,13 +108,14 @@ func (s *Store) Import(ctx context.Context, seq iter.Seq2[store.Suppression, err
 		}
 		pending++
 		// One statement may not touch a row twice (PostgreSQL refuses),
-		// so a repeated address takes over its earlier slot in the batch.
-		if i, ok := at[v.Address]; ok {
-			if !o.KeepExisting {
+		// so a repeated key takes over its earlier slot in the batch when
+		// it would replace it.
+		if i, ok := at[v.Key()]; ok {
+			if !o.KeepExisting && store.Replaces(v, batch[i]) {
 				batch[i] = v
 			}
 		} else {
-			at[v.Address] = len(batch)
+			at[v.Key()] = len(batch)
 			batch = append(batch, v)
 		}
 		if len(batch) == o.BatchSize {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/sqlstore"
@@ -153,7 +154,7 @@ func TestSkipMigrationsUsesTheSchemaFromMigrations(t *testing.T) {
 				}
 			})
 			mustPut(t, s, store.Suppression{Address: "byhand@example.com", Reason: store.ReasonBounce})
-			if n, err := s.AddTransientBounce(ctx, "soft@example.com", epoch, 0); err != nil || n != 1 {
+			if n, err := s.AddTransientBounce(ctx, "soft@example.com", "b1", epoch, time.Hour); err != nil || n != 1 {
 				t.Errorf("AddTransientBounce = %d, %v; want 1, nil", n, err)
 			}
 		})

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sesguard/sesguard/store"
 )
@@ -44,14 +46,17 @@ const DefaultTablePrefix = "sesguard_"
 // [store.Store] and every optional ability of package store, each with the
 // database's own atomicity, so any number of processes may share one.
 //
-// A Store is safe for concurrent use by multiple goroutines. It does not own
-// the *sql.DB: closing the DB is the caller's business.
+// A Store is safe for concurrent use by multiple goroutines. It prepares its
+// statements once and reuses them on every connection of the pool; [Store.Close]
+// releases them. It does not own the *sql.DB: closing the DB is the
+// caller's business.
 type Store struct {
 	db     *sql.DB
 	d      *dialect
 	prefix string
 	// tables are the bare names of the tables, and table holds the
-	// quoted, qualified name of each.
+	// quoted, qualified name of each, and of the tables that older
+	// versions of the schema had.
 	tables []string
 	table  map[string]string
 	// writes, on SQLite, lets one write of this Store at a time through:
@@ -61,16 +66,21 @@ type Store struct {
 	// lockKey names the lock that serialises migrations of these tables.
 	lockKey string
 
-	lookups       []string // lookups[i]: the lookup of 1<<i addresses
-	put           string
-	del           string
-	list          string
-	replaceSuffix string // makes an INSERT replace the row of an existing address
-	keepSuffix    string // makes it leave that row alone
-	purge         []string
+	stmtsMu sync.Mutex
+	stmts   []*stmt // every statement, for Close
+
+	lookups []*stmt // lookups[i]: the lookup of 1<<i addresses
+	put     *stmt
+	del     *stmt
+	list    *stmt
+	// replaceSuffix makes an INSERT of suppressions replace a stored row
+	// that store.Replaces allows it to; keepSuffix leaves it alone.
+	replaceSuffix string
+	keepSuffix    string
+	purge         []*stmt
 	counts        counterQueries
 	bounces       bounceQueries
-	claims        claimQueries
+	marks         markQueries
 }
 
 var (
@@ -80,18 +90,19 @@ var (
 	_ store.Counter       = (*Store)(nil)
 	_ store.Lister        = (*Store)(nil)
 	_ store.Purger        = (*Store)(nil)
+	_ store.Transactor    = (*Store)(nil)
 )
 
 // tables returns the tables a Store keeps, without prefix: the suppression
-// list, a row per address with transient bounces, on MySQL and SQLite a row
-// per transient bounce, notification claims, counter buckets, and the
-// applied migrations, last.
+// list, applied marks, a row per address with transient bounces, a row
+// per transient bounce, counter buckets, and the applied migrations, last.
 func (d *dialect) tables() []string {
-	if d.name == Postgres {
-		return []string{"suppressions", "bounces", "claims", "counts", "schema_migrations"}
-	}
-	return []string{"suppressions", "bounces", "bounce_events", "claims", "counts", "schema_migrations"}
+	return []string{"suppressions", "marks", "bounce_heads", "bounce_records", "counts", "schema_migrations"}
 }
+
+// legacyTables are the tables of version 1 of the schema that version 2
+// copies and drops; migrations still name them.
+var legacyTables = []string{"claims", "bounces", "bounce_events"}
 
 var identifier = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
 
@@ -151,8 +162,11 @@ func New(ctx context.Context, db *sql.DB, optFns ...func(*Options)) (*Store, err
 	} else {
 		err = s.Migrate(ctx)
 	}
+	if err == nil {
+		err = s.prepareAll(ctx)
+	}
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
@@ -162,7 +176,7 @@ func newStore(db *sql.DB, d *dialect, o Options) *Store {
 	if d.name == SQLite {
 		s.writes = make(chan struct{}, 1)
 	}
-	for _, t := range s.tables {
+	for _, t := range slices.Concat(s.tables, legacyTables) {
 		name := d.quote(o.TablePrefix + t)
 		if o.Schema != "" {
 			name = d.quote(o.Schema) + "." + name
@@ -180,8 +194,8 @@ func (s *Store) Dialect() Dialect { return s.d.name }
 // expand replaces ${table} with the quoted, qualified name of each table
 // and ${prefix} with the table prefix.
 func (s *Store) expand(q string) string {
-	for _, t := range s.tables {
-		q = strings.ReplaceAll(q, "${"+t+"}", s.table[t])
+	for t, name := range s.table {
+		q = strings.ReplaceAll(q, "${"+t+"}", name)
 	}
 	return strings.ReplaceAll(q, "${prefix}", s.prefix)
 }
@@ -201,6 +215,18 @@ func (s *Store) checkTables(ctx context.Context) error {
 	return nil
 }
 
+// Close releases the statements the Store prepared. It does not close the
+// *sql.DB. A Store may not be used after Close.
+func (s *Store) Close() error {
+	s.stmtsMu.Lock()
+	defer s.stmtsMu.Unlock()
+	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.close())
+	}
+	return errors.Join(errs...)
+}
+
 // gate waits for the Store's turn to write, on SQLite, and returns the
 // function that ends it.
 func (s *Store) gate(ctx context.Context) (func(), error) {
@@ -213,44 +239,6 @@ func (s *Store) gate(ctx context.Context) (func(), error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// exec runs a statement that writes.
-func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	done, err := s.gate(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	return s.db.ExecContext(ctx, q, args...)
-}
-
-// queryRow runs a statement that writes and returns one row, into dest.
-func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
-	done, err := s.gate(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
-}
-
-// inTx runs fn in a read-write transaction and commits it, or rolls it back
-// when fn fails.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	done, err := s.gate(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	tx, err := s.db.BeginTx(ctx, s.d.txOptions)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
 }
 
 // ignoreDone drops the error of rolling back a transaction that the driver

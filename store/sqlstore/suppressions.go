@@ -17,41 +17,56 @@ import (
 const lookupChunk = 1024
 
 const (
-	columns     = "address, reason, detail, source, created_at, expires_at"
-	columnCount = 6
+	columns     = "address, scope, reason, detail, source, created_at, expires_at"
+	columnCount = 7
 )
 
-// prepare writes every query of the Store for its dialect and tables.
+// prepare writes every statement of the Store for its dialect and tables.
 func (s *Store) prepare() {
 	// Lookups pad their address list to a power of two, so that the
 	// database sees a handful of distinct statements, not one per length.
 	for n := 1; n <= lookupChunk; n *= 2 {
-		s.lookups = append(s.lookups, s.q("SELECT "+columns+" FROM ${suppressions} WHERE address IN "+placeholders(1, n)))
+		s.lookups = append(s.lookups, s.stmt("SELECT "+columns+" FROM ${suppressions} WHERE address IN "+placeholders(1, n)))
 	}
-	s.replaceSuffix = s.d.upsert("address", "reason", "detail", "source", "created_at", "expires_at")
-	s.keepSuffix = s.d.keep("address")
-	s.put = s.q("INSERT INTO ${suppressions} (" + columns + ") VALUES " + placeholders(1, columnCount) + s.replaceSuffix)
-	s.del = s.q("DELETE FROM ${suppressions} WHERE address = ?")
-	s.list = s.q("SELECT " + columns + " FROM ${suppressions} WHERE address > ? ORDER BY address LIMIT ?")
-	// Purge removes an address's bounces row together with its events,
-	// which the row numbers, before any count can start it again.
-	s.purge = []string{
-		s.q("DELETE FROM ${suppressions} WHERE expires_at IS NOT NULL AND expires_at <= ?"),
-		s.q("DELETE FROM ${bounces} WHERE expires_at <= ?"),
-		s.q("DELETE FROM ${claims} WHERE expires_at <= ?"),
-		s.q("DELETE FROM ${counts} WHERE keep_until <= ?"),
-	}
-	if s.d.name != Postgres {
-		s.purge = append(s.purge, s.q("DELETE FROM ${bounce_events} WHERE expires_at <= ?"))
+	s.replaceSuffix = s.d.replaceIfStronger()
+	s.keepSuffix = s.d.keep("address, scope")
+	s.put = s.stmt(s.d.insertInto("${suppressions}", "cur") + " (" + columns + ") VALUES " + placeholders(1, columnCount) + s.replaceSuffix)
+	s.del = s.stmt("DELETE FROM ${suppressions} WHERE address = ? AND scope = ?")
+	// The first condition bounds an index range; the second picks the
+	// keys after the cursor within it.
+	s.list = s.stmt("SELECT " + columns + " FROM ${suppressions} WHERE address >= ? AND (address > ? OR scope > ?) ORDER BY address, scope LIMIT ?")
+	// Purge removes an address's bounce head together with its records,
+	// whose keep_until never passes the head's.
+	s.purge = []*stmt{
+		s.stmt("DELETE FROM ${suppressions} WHERE expires_at IS NOT NULL AND expires_at <= ?"),
+		s.stmt("DELETE FROM ${marks} WHERE expires_at <= ?"),
+		s.stmt("DELETE FROM ${bounce_heads} WHERE keep_until <= ?"),
+		s.stmt("DELETE FROM ${bounce_records} WHERE keep_until <= ?"),
+		s.stmt("DELETE FROM ${counts} WHERE keep_until <= ?"),
 	}
 	s.prepareCounts()
 	s.prepareBounces()
-	s.prepareClaims()
+	s.prepareMarks()
+}
+
+// rank is the SQL of store.Reason.Rank for the reason column of table.
+func rank(reason string) string {
+	return "(CASE WHEN " + reason + " IN ('" + string(store.ReasonSoftBounce) + "', '" + string(store.ReasonInvalid) + "') THEN 1 ELSE 2 END)"
+}
+
+// replaces is the SQL of store.Replaces(next, cur): next and cur map a
+// column name to the expression that reads it in the new and the stored
+// row. A NULL time is the zero time: a NULL created_at compares as false,
+// as the zero time is before every stored expiry.
+func replaces(next, cur func(col string) string) string {
+	return "((" + cur("expires_at") + " IS NOT NULL AND " + next("created_at") + " >= " + cur("expires_at") + ")" +
+		" OR (" + rank(next("reason")) + " >= " + rank(cur("reason")) +
+		" AND (" + next("expires_at") + " IS NULL OR (" + cur("expires_at") + " IS NOT NULL AND " + next("expires_at") + " >= " + cur("expires_at") + "))))"
 }
 
 // suppressionArgs appends the arguments of one row of columns.
 func (s *Store) suppressionArgs(args []any, v store.Suppression) []any {
-	return append(args, v.Address, string(v.Reason), v.Detail, v.Source, s.d.nullTime(v.CreatedAt), s.d.nullTime(v.ExpiresAt))
+	return append(args, v.Address, string(v.Scope), string(v.Reason), v.Detail, v.Source, s.d.nullTime(v.CreatedAt), s.d.nullTime(v.ExpiresAt))
 }
 
 // scanSuppressions reads rows of columns and closes rows.
@@ -59,32 +74,37 @@ func (s *Store) scanSuppressions(rows *sql.Rows, each func(store.Suppression)) e
 	defer rows.Close()
 	for rows.Next() {
 		var v store.Suppression
-		var reason string
-		if err := rows.Scan(&v.Address, &reason, &v.Detail, &v.Source,
+		var scope, reason string
+		if err := rows.Scan(&v.Address, &scope, &reason, &v.Detail, &v.Source,
 			timeCol{&v.CreatedAt, s.d.wallClock}, timeCol{&v.ExpiresAt, s.d.wallClock}); err != nil {
 			return err
 		}
-		v.Reason = store.Reason(reason)
+		v.Scope, v.Reason = store.Scope(scope), store.Reason(reason)
 		each(v)
 	}
 	return rows.Err()
 }
 
-// Lookup returns the suppressions stored for addrs, keyed by address, in one
-// query for up to 1024 addresses (one per 1024 beyond). It returns a nil map
-// when none is stored. Addresses the store could never hold (too long, not
-// UTF-8) are simply absent.
-func (s *Store) Lookup(ctx context.Context, addrs []string) (map[string]store.Suppression, error) {
+// Lookup returns the suppressions stored for addrs, in every scope, in one
+// query for up to 1024 addresses (one per 1024 beyond). Addresses the store
+// could never hold (too long, not UTF-8) are simply absent.
+func (s *Store) Lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
+	return runner{s: s}.lookup(ctx, addrs)
+}
+
+func (r runner) lookup(ctx context.Context, addrs []string) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: lookup: %w", err)
 	}
 	keys := make([]any, 0, len(addrs))
+	seen := make(map[string]bool, len(addrs))
 	for _, a := range addrs {
-		if storable(a, maxAddress) {
+		if storable(a, maxAddress) && !seen[a] {
+			seen[a] = true
 			keys = append(keys, a)
 		}
 	}
-	var found map[string]store.Suppression
+	var found []store.Suppression
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), lookupChunk)]
 		keys = keys[len(chunk):]
@@ -95,88 +115,109 @@ func (s *Store) Lookup(ctx context.Context, addrs []string) (map[string]store.Su
 		for len(chunk) < 1<<i {
 			chunk = append(chunk, chunk[len(chunk)-1])
 		}
-		rows, err := s.db.QueryContext(ctx, s.lookups[i], chunk...)
+		rows, err := r.query(ctx, r.s.lookups[i], chunk...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: lookup: %w", err)
 		}
-		err = s.scanSuppressions(rows, func(v store.Suppression) {
-			if found == nil {
-				found = make(map[string]store.Suppression, len(addrs))
-			}
-			found[v.Address] = v
-		})
-		if err != nil {
+		if err := r.s.scanSuppressions(rows, func(v store.Suppression) { found = append(found, v) }); err != nil {
 			return nil, fmt.Errorf("sqlstore: lookup: %w", err)
 		}
 	}
 	return found, nil
 }
 
-// Put inserts or replaces the suppression for v.Address. Times are kept in
-// UTC to the microsecond. A field longer than the store holds (an address
-// over 254 bytes, a reason over 64, a source over 255, a detail over 65535),
-// text that is not UTF-8 or holds NUL, and a time outside the years 1 to 9999
-// are refused with an error wrapping store.ErrInvalid.
-func (s *Store) Put(ctx context.Context, v store.Suppression) error {
-	if err := checkSuppression(v); err != nil {
-		return fmt.Errorf("sqlstore: put: %w", err)
-	}
-	if _, err := s.exec(ctx, s.put, s.suppressionArgs(make([]any, 0, columnCount), v)...); err != nil {
-		return fmt.Errorf("sqlstore: put %q: %w", v.Address, err)
-	}
-	return nil
+// Put stores v under v.Key() unless the suppression stored there is
+// stronger (store.Replaces), in one conditional upsert, and reports whether
+// it wrote. Times are kept in UTC to the microsecond. A field longer than
+// the store holds (an address over 254 bytes, a scope or source over 255, a
+// reason over 64, a detail over 65535), text that is not UTF-8 or holds
+// NUL, and a time outside the years 1 to 9999 are refused with an error
+// wrapping store.ErrInvalid.
+func (s *Store) Put(ctx context.Context, v store.Suppression) (bool, error) {
+	return runner{s: s}.put(ctx, v)
 }
 
-// Delete removes the suppression for addr, if any.
-func (s *Store) Delete(ctx context.Context, addr string) error {
+func (r runner) put(ctx context.Context, v store.Suppression) (bool, error) {
+	if err := checkSuppression(v); err != nil {
+		return false, fmt.Errorf("sqlstore: put: %w", err)
+	}
+	res, err := r.exec(ctx, r.s.put, r.s.suppressionArgs(make([]any, 0, columnCount), v)...)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: put %q: %w", v.Address, err)
+	}
+	written, err := r.s.d.upserted(res)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: put %q: %w", v.Address, err)
+	}
+	return written, nil
+}
+
+// Delete removes the suppression stored under k, if any.
+func (s *Store) Delete(ctx context.Context, k store.Key) error {
+	return runner{s: s}.delete(ctx, k)
+}
+
+func (r runner) delete(ctx context.Context, k store.Key) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlstore: delete: %w", err)
 	}
-	if !storable(addr, maxAddress) {
+	if !storable(k.Address, maxAddress) || checkText("scope", string(k.Scope), maxScope, false) != nil {
 		return nil
 	}
-	if _, err := s.exec(ctx, s.del, addr); err != nil {
-		return fmt.Errorf("sqlstore: delete %q: %w", addr, err)
+	if _, err := r.exec(ctx, r.s.del, k.Address, string(k.Scope)); err != nil {
+		return fmt.Errorf("sqlstore: delete %q: %w", k.Address, err)
 	}
 	return nil
 }
 
-// List returns at most limit suppressions whose addresses sort after after,
-// in ascending byte order. It is one indexed range query, so listing a large
-// table page by page costs the same for every page.
-func (s *Store) List(ctx context.Context, after string, limit int) ([]store.Suppression, error) {
+// List returns at most limit suppressions whose keys sort after after
+// (address, then scope, byte by byte), in ascending order. It is one
+// indexed range query, so listing a large table page by page costs the
+// same for every page.
+func (s *Store) List(ctx context.Context, after store.Key, limit int) ([]store.Suppression, error) {
+	return runner{s: s}.listPage(ctx, after, limit)
+}
+
+func (r runner) listPage(ctx context.Context, after store.Key, limit int) ([]store.Suppression, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list: %w", err)
 	}
-	if err := checkText("cursor", after, len(after), false); err != nil {
+	if err := checkText("cursor", after.Address, len(after.Address), false); err != nil {
+		return nil, fmt.Errorf("sqlstore: list: %w", err)
+	}
+	if err := checkText("cursor scope", string(after.Scope), len(after.Scope), false); err != nil {
 		return nil, fmt.Errorf("sqlstore: list: %w", err)
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.list, after, limit)
+	rows, err := r.query(ctx, r.s.list, after.Address, after.Address, string(after.Scope), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list: %w", err)
 	}
 	page := make([]store.Suppression, 0, min(limit, 1024))
-	if err := s.scanSuppressions(rows, func(v store.Suppression) { page = append(page, v) }); err != nil {
+	if err := r.s.scanSuppressions(rows, func(v store.Suppression) { page = append(page, v) }); err != nil {
 		return nil, fmt.Errorf("sqlstore: list: %w", err)
 	}
 	return page, nil
 }
 
 // Purge removes, in one transaction, every suppression whose ExpiresAt is at
-// or before t, and the claims, transient bounces and counter buckets that
-// expired by t. It returns the number of suppressions removed.
+// or before t, and the applied marks, transient-bounce records and counter
+// buckets that expired by t. It returns the number of suppressions removed.
 func (s *Store) Purge(ctx context.Context, t time.Time) (int, error) {
+	return runner{s: s}.purgeAt(ctx, t)
+}
+
+func (r runner) purgeAt(ctx context.Context, t time.Time) (int, error) {
 	if err := checkTime("time", t); err != nil {
 		return 0, fmt.Errorf("sqlstore: purge: %w", err)
 	}
-	at := s.d.timeArg(t)
+	at := r.s.d.timeArg(t)
 	removed := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for i, q := range s.purge {
-			res, err := tx.ExecContext(ctx, q, at)
+	err := r.inTx(ctx, func(r runner) error {
+		for i, st := range r.s.purge {
+			res, err := r.exec(ctx, st, at)
 			if err != nil {
 				return err
 			}
@@ -199,8 +240,8 @@ func (s *Store) Purge(ctx context.Context, t time.Time) (int, error) {
 // multiRow returns the INSERT of n rows of columns followed by suffix.
 func (s *Store) multiRow(n int, suffix string) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO ${suppressions} (" + columns + ") VALUES ")
+	b.WriteString(s.d.insertInto("${suppressions}", "cur") + " (" + columns + ") VALUES ")
 	b.WriteString(placeholders(n, columnCount))
 	b.WriteString(suffix)
-	return s.q(b.String())
+	return b.String()
 }

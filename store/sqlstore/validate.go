@@ -12,11 +12,12 @@ import (
 // The most bytes each field holds, the same on every dialect. Longer values
 // are refused with store.ErrInvalid rather than cut.
 const (
-	maxAddress = 254 // RFC 5321: a path holds 256 octets, 254 of them the address
+	maxAddress = store.MaxAddressLen // RFC 5321: a path holds 256 octets, 254 of them the address
+	maxScope   = store.MaxScopeLen
 	maxReason  = 64
 	maxSource  = 255
 	maxDetail  = 65535 // what a MySQL TEXT holds
-	maxKey     = 255   // claim ids and counter names
+	maxKey     = 255   // applied-mark ids, bounce ids and counter names
 )
 
 // checkText refuses a value the columns cannot hold on every dialect: longer
@@ -59,6 +60,7 @@ func checkTime(field string, t time.Time) error {
 func checkSuppression(s store.Suppression) error {
 	for _, err := range []error{
 		checkText("address", s.Address, maxAddress, true),
+		checkText("scope", string(s.Scope), maxScope, false),
 		checkText("reason", string(s.Reason), maxReason, false),
 		checkText("detail", s.Detail, maxDetail, false),
 		checkText("source", s.Source, maxSource, false),
@@ -72,7 +74,7 @@ func checkSuppression(s store.Suppression) error {
 	return nil
 }
 
-// checkKey refuses a key (an address, a claim id, a counter name) of more
+// checkKey refuses a key (an address, a mark id, a counter name) of more
 // than max bytes, and times the store cannot hold.
 func checkKey(field, key string, max int, times ...time.Time) error {
 	if err := checkText(field, key, max, true); err != nil {

@@ -36,7 +36,7 @@ func TestSQLiteStoreOutlivesItsHandle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Put(ctx, store.Suppression{Address: "a@example.com", Reason: store.ReasonBounce}); err != nil {
+	if _, err := st.Put(ctx, store.Suppression{Address: "a@example.com", Reason: store.ReasonBounce}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -46,7 +46,7 @@ func TestSQLiteStoreOutlivesItsHandle(t *testing.T) {
 	}
 	defer db.Close()
 	got, err := st.Lookup(ctx, []string{"a@example.com"})
-	if err != nil || got["a@example.com"].Reason != store.ReasonBounce {
+	if err != nil || len(got) != 1 || got[0].Reason != store.ReasonBounce {
 		t.Fatalf("reopened store: %v, %v", got, err)
 	}
 	if DSN("postgres://x", "ignored") != "postgres://x" {

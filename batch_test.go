@@ -1,0 +1,182 @@
+package sesguard_test
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/internal/faultstore"
+	"github.com/sesguard/sesguard/store"
+	"github.com/sesguard/sesguard/store/memstore"
+)
+
+func permanentBounce(t *testing.T, id, addr string) *sesguard.Notification {
+	t.Helper()
+	ns, err := sesguard.Parse(fmt.Appendf(nil, `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","feedbackId":%q,"bouncedRecipients":[{"emailAddress":%q}]},"mail":{"messageId":"m-%s"}}`, id, addr, id))
+	require.NoError(t, err)
+	return ns[0]
+}
+
+func suppressedAddrs(t *testing.T, c *sesguard.Client, addrs ...string) []string {
+	t.Helper()
+	got := []string{}
+	for _, a := range addrs {
+		in, err := c.Suppressions(ctx, a)
+		require.NoError(t, err)
+		if len(in) > 0 {
+			got = append(got, a)
+		}
+	}
+	return got
+}
+
+// TestApplyBatch applies three bounces whose second fails to be written:
+// with a Transactor none is applied; without one the first is, and the
+// decisions say so.
+func TestApplyBatch(t *testing.T) {
+	addrs := []string{"a@example.com", "b@example.com", "c@example.com"}
+	for _, tt := range []struct {
+		name    string
+		inner   store.Store
+		failAt  string // the call that fails
+		applied int
+	}{
+		{"Transactor", memstore.New(), "tx.Put", 0},
+		{"NoTransactor", faultstore.WithoutTransactor(memstore.New()), "Put", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ctl := faultstore.New(tt.inner)
+			_, api := newSES(t)
+			c := newClient(t, api, func(o *sesguard.Options) { o.Store = s })
+			batch := []*sesguard.Notification{permanentBounce(t, "f1", addrs[0]), permanentBounce(t, "f2", addrs[1]), permanentBounce(t, "f3", addrs[2])}
+
+			// Learn the calls, then fail the second Put of a new run.
+			probe, probeCtl := faultstore.New(memstore.New())
+			if tt.name == "NoTransactor" {
+				probe, probeCtl = faultstore.New(faultstore.WithoutTransactor(memstore.New()))
+			}
+			pc := newClient(t, api, func(o *sesguard.Options) { o.Store = probe })
+			_, err := pc.ApplyBatch(ctx, batch)
+			require.NoError(t, err)
+			calls := probeCtl.Calls()
+			second := 0
+			for i, call := range calls {
+				if call == tt.failAt {
+					second++
+					if second == 2 {
+						ctl.InjectAt(i+1, faultstore.Fail)
+					}
+				}
+			}
+			require.Equal(t, 3, second, "calls %v", calls)
+
+			ds, err := c.ApplyBatch(ctx, batch)
+			require.ErrorIs(t, err, sesguard.ErrStoreUnavailable)
+			require.ErrorIs(t, err, faultstore.ErrInjected)
+			require.Len(t, ds, tt.applied)
+			assert.Equal(t, addrs[:tt.applied], suppressedAddrs(t, c, addrs...))
+
+			ds, err = c.ApplyBatch(ctx, batch)
+			require.NoError(t, err)
+			require.Len(t, ds, 3)
+			for i, d := range ds {
+				want := sesguard.ActionSuppressed
+				if i < tt.applied {
+					want = sesguard.ActionDuplicate
+				}
+				assert.Equal(t, want, d[0].Action, "notification %d redelivered", i)
+			}
+			assert.Equal(t, addrs, suppressedAddrs(t, c, addrs...))
+		})
+	}
+}
+
+// TestApplyConcurrentRedeliveriesCountOnce applies one complaint from 16
+// goroutines at once, as SNS retries racing each other: the breaker counts
+// it once.
+func TestApplyConcurrentRedeliveriesCountOnce(t *testing.T) {
+	for _, inner := range []store.Store{memstore.New(), faultstore.WithoutTransactor(memstore.New())} {
+		_, api := newSES(t)
+		c := newClient(t, api, func(o *sesguard.Options) { o.Store = inner })
+		ns, err := sesguard.Parse([]byte(`{"eventType":"Complaint","complaint":{"feedbackId":"c-race","complaintFeedbackType":"abuse","complainedRecipients":[{"emailAddress":"x@example.com"}]},"mail":{"messageId":"m"}}`))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				_, err := c.Apply(ctx, ns[0])
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		n, err := inner.(store.Counter).SumCounts(ctx, "sesguard:breaker:complained", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), n, "%T: one complaint applied 16 times at once", inner)
+	}
+}
+
+// TestHousekeeping checks the periodic purge: started by the first
+// send, it removes what expired and logs it; Close stops it.
+func TestHousekeeping(t *testing.T) {
+	clk := newClock()
+	ses, api := newSES(t)
+	ms := memstore.New()
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	c := newClient(t, api, func(o *sesguard.Options) {
+		o.Store = ms
+		o.Now = clk.Now
+		o.PurgeEvery = time.Millisecond
+		o.Logger = slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logs}, nil))
+	})
+	_, _, err := c.Suppress(ctx, store.Suppression{Address: "soon@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Minute)})
+	require.NoError(t, err)
+	clk.Advance(time.Hour)
+	require.Equal(t, 1, ms.Len(), "purged before any send")
+
+	_, err = c.Send(ctx, simple("a@example.com"))
+	require.NoError(t, err)
+	require.Len(t, ses.Messages(), 1)
+	require.Eventually(t, func() bool { return ms.Len() == 0 }, 10*time.Second, time.Millisecond, "the expired suppression was never purged")
+	require.NoError(t, c.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, logs.String(), "expired entries purged")
+}
+
+func TestPurgeEveryNegativeNeverPurges(t *testing.T) {
+	clk := newClock()
+	_, api := newSES(t)
+	ms := memstore.New()
+	c := newClient(t, api, func(o *sesguard.Options) { o.Store = ms; o.Now = clk.Now; o.PurgeEvery = -1 })
+	_, _, err := c.Suppress(ctx, store.Suppression{Address: "soon@example.com", ExpiresAt: clk.Now().Add(time.Minute)})
+	require.NoError(t, err)
+	clk.Advance(time.Hour)
+	_, err = c.Send(ctx, simple("a@example.com"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	assert.Equal(t, 1, ms.Len(), "purged although PurgeEvery is negative")
+	// An operator's Purge still works.
+	n, err := c.Purge(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 0, ms.Len())
+}
+
+// lockedWriter serialises writes to w, for a logger read by the test.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
