@@ -90,9 +90,8 @@ func mergeCounts(counts []store.Count) ([]store.Count, error) {
 // randomShard picks the row of a bucket that an add goes to.
 func randomShard() int { return rand.IntN(countShards) }
 
-// countArgs returns the arguments of addCounts for counts, on one shard.
-func (s *Store) countArgs(counts []store.Count) []any {
-	shard := randomShard()
+// countArgs returns the arguments of addCounts for counts, on shard.
+func (s *Store) countArgs(shard int, counts []store.Count) []any {
 	args := make([]any, 0, 5*len(counts))
 	for _, c := range counts {
 		args = append(args, c.Name, shard, s.d.timeArg(c.Bucket), c.N, s.d.timeArg(c.KeepUntil))
@@ -111,7 +110,7 @@ func (r runner) addCount(ctx context.Context, c store.Count) error {
 	if err := checkCount(c); err != nil {
 		return fmt.Errorf("sqlstore: add count: %w", err)
 	}
-	if _, err := r.exec(ctx, r.s.addCounts(1), r.s.countArgs([]store.Count{c})...); err != nil {
+	if _, err := r.exec(ctx, r.s.addCounts(1), r.s.countArgs(r.shard(), []store.Count{c})...); err != nil {
 		return fmt.Errorf("sqlstore: add count %q: %w", c.Name, err)
 	}
 	return nil

@@ -109,7 +109,7 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 			buckets[i], keeps[i] = c.Bucket.UTC().Truncate(time.Microsecond), c.KeepUntil.UTC().Truncate(time.Microsecond)
 		}
 		var n int
-		args = append(args, randomShard(), names, buckets, ns, keeps)
+		args = append(args, r.shard(), names, buckets, ns, keeps)
 		if err := r.writeRow(ctx, r.s.marks.markAndCount, args, &n); err != nil {
 			return false, fmt.Errorf("sqlstore: mark applied %q: %w", id, err)
 		}
@@ -123,7 +123,7 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 			if made, err = d.upserted(res); err != nil || !made {
 				return err
 			}
-			_, err = r.exec(ctx, r.s.addCounts(len(counts)), r.s.countArgs(counts)...)
+			_, err = r.exec(ctx, r.s.addCounts(len(counts)), r.s.countArgs(r.shard(), counts)...)
 			return err
 		})
 		if err != nil {

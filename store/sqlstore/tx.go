@@ -22,7 +22,7 @@ var errTxDone = errors.New("sqlstore: the Store of InTx used after its fn return
 // Store's turn to write until it ends.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	err := s.transact(ctx, func(tx *sql.Tx) error {
-		t := &txStore{r: runner{s: s, tx: tx}}
+		t := &txStore{r: runner{s: s, tx: tx, txShard: randomShard()}}
 		defer t.done.Store(true)
 		return fn(t)
 	})
