@@ -48,7 +48,7 @@ type Corpus struct {
 // Addr is the address of the i-th recipient of a corpus.
 func Addr(i int) string { return fmt.Sprintf("fault-%05d@example.com", i) }
 
-var corpora sync.Map // corpusKey → *Corpus
+var corpora sync.Map // corpusKey → func() *Corpus, made once
 
 type corpusKey struct {
 	permanent bool
@@ -78,12 +78,8 @@ func TransientBounces(n int) *Corpus {
 const TransientThreshold = 3
 
 func corpus(k corpusKey) *Corpus {
-	if c, ok := corpora.Load(k); ok {
-		return c.(*Corpus)
-	}
-	c := build(k)
-	actual, _ := corpora.LoadOrStore(k, c)
-	return actual.(*Corpus)
+	once, _ := corpora.LoadOrStore(k, sync.OnceValue(func() *Corpus { return build(k) }))
+	return once.(func() *Corpus)()
 }
 
 // bounce names one bounce of a corpus: of the i-th address, in round.

@@ -56,17 +56,23 @@ var faults = []fault{
 	}},
 }
 
+// The cases of PostgreSQL and of MariaDB run in parallel: they share
+// nothing but the machine.
+
 // TestWebhook posts 1,000 distinct signed permanent bounces to the SNS
 // handler with 32 SNS-like senders (1-second timeout, retried until 2xx)
 // while the database connections suffer each fault, and checks that every
 // address is suppressed and counted exactly once.
 func TestWebhook(t *testing.T) {
 	for _, be := range servers {
-		for _, f := range faults {
-			t.Run(be.name+"/"+f.name, func(t *testing.T) {
-				webhook(t, be, f, func() *faultsuite.Corpus { return faultsuite.PermanentBounces(permanentBounces) })
-			})
-		}
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			for _, f := range faults {
+				t.Run(f.name, func(t *testing.T) {
+					webhook(t, be, f, func() *faultsuite.Corpus { return faultsuite.PermanentBounces(permanentBounces) })
+				})
+			}
+		})
 	}
 }
 
@@ -75,23 +81,31 @@ func TestWebhook(t *testing.T) {
 // fault, until the consumer has deleted every message.
 func TestSQSConsumer(t *testing.T) {
 	for _, be := range servers {
-		for _, f := range faults {
-			t.Run(be.name+"/"+f.name, func(t *testing.T) {
-				q := newQueue(t)
-				d := openDB(t, be)
-				corpus := faultsuite.PermanentBounces(permanentBounces)
-				p, h := d.proxied(t)
-				c := faultsuite.NewClient(t, d.store(t, h))
-				q.send(t, corpus.Messages)
-				var over <-chan struct{}
-				var felt func() bool
-				q.consume(t, c, deliveryLimit, func() { over, felt = f.inject(p) })
-				<-over
-				require.True(t, felt(), "the fault never touched the database traffic")
-				verify(t, d, corpus, fmt.Sprintf("proxy %+v", p.Stats()))
-			})
-		}
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			for _, f := range faults {
+				t.Run(f.name, func(t *testing.T) { consume(t, be, f) })
+			}
+		})
 	}
+}
+
+// consume applies 1,000 permanent bounces from a queue with a Client over
+// be, through a proxy that injects f, and verifies the result.
+func consume(t *testing.T, be backend, f fault) {
+	t.Helper()
+	q := newQueue(t)
+	d := openDB(t, be)
+	corpus := faultsuite.PermanentBounces(permanentBounces)
+	p, h := d.proxied(t)
+	c := faultsuite.NewClient(t, d.store(t, h))
+	q.send(t, corpus.Messages)
+	var over <-chan struct{}
+	var felt func() bool
+	q.consume(t, c, deliveryLimit, func() { over, felt = f.inject(p) })
+	<-over
+	require.True(t, felt(), "the fault never touched the database traffic")
+	verify(t, d, corpus, fmt.Sprintf("proxy %+v", p.Stats()))
 }
 
 // TestTransientBounces delivers transient bounces through the webhook
@@ -102,6 +116,7 @@ func TestSQSConsumer(t *testing.T) {
 func TestTransientBounces(t *testing.T) {
 	for _, be := range servers {
 		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
 			webhook(t, be, faults[0], func() *faultsuite.Corpus { return faultsuite.TransientBounces(transientAddrs) })
 		})
 	}

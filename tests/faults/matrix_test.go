@@ -20,6 +20,7 @@ import (
 func TestApplyMatrix(t *testing.T) {
 	for _, be := range []backend{postgres, mariadb, sqlite} {
 		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
 			d := openDB(t, be)
 			s := d.store(t, d.direct)
 			t.Run("transactions", func(t *testing.T) {
