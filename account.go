@@ -20,7 +20,9 @@ var ErrClosed = errors.New("sesguard: client closed")
 // Defaults of the account refresher.
 const (
 	defaultAccountRefresh = time.Minute
-	defaultSafetyFactor   = 0.95
+	defaultSafetyFactor   = 1.0
+	// New waits this long for the first GetAccount.
+	accountFirstTimeout = 30 * time.Second
 	// A failed refresh is tried again after at most this long.
 	accountRetry = 10 * time.Second
 	// A throttled send asks for a refresh that started at most this long
@@ -29,7 +31,7 @@ const (
 )
 
 // account keeps the Client's rate and 24-hour quota in step with the SES
-// account: it calls GetAccount once when the Client is made, then every
+// account: it calls GetAccount once in New, then every
 // Options.AccountRefresh, and when a throttled send needs to know whether
 // the daily quota is spent. Concurrent requests for a refresh share one
 // GetAccount.
@@ -45,17 +47,16 @@ type account struct {
 	sleep    func(context.Context, time.Duration) error
 	log      *slog.Logger
 
-	life      context.Context // done when the Client is closed
-	stop      context.CancelFunc
+	closed    chan struct{} // closed by close
+	closeOnce sync.Once
 	wg        sync.WaitGroup
-	ready     chan struct{} // closed when the first refresh has finished, or on close
-	readyOnce sync.Once
 
-	mu        sync.Mutex
-	flight    *refreshFlight // the refresh under way, or nil
-	lastStart time.Time      // when the last finished refresh started
-	lastErr   error
-	known     bool // whether a refresh has succeeded
+	mu          sync.Mutex
+	flight      *refreshFlight // the refresh under way, or nil
+	lastStart   time.Time      // when the last finished refresh started
+	lastErr     error
+	lastRead    time.Time // when GetAccount last answered with a usable quota
+	maxSendRate float64   // the account's MaxSendRate as last read
 }
 
 type refreshFlight struct {
@@ -64,47 +65,55 @@ type refreshFlight struct {
 	err   error
 }
 
-// start runs the first refresh and the periodic ones in the background.
+// first reads the account for New, within accountFirstTimeout.
+func (a *account) first() error {
+	ctx, cancel := context.WithTimeout(context.Background(), accountFirstTimeout)
+	defer cancel()
+	return a.refresh(ctx, a.now())
+}
+
+// start runs the periodic refreshes in the background; the first comes
+// after Options.AccountRefresh, or sooner when the last read failed.
 func (a *account) start() {
-	a.life, a.stop = context.WithCancel(context.Background())
-	a.ready = make(chan struct{})
+	ctx, cancel := a.lifetime()
 	a.wg.Go(func() {
+		defer cancel()
 		for {
-			err := a.refresh(a.life, a.now())
+			a.mu.Lock()
 			wait := a.every
-			if err != nil {
+			if a.lastErr != nil {
 				wait = min(wait, accountRetry)
 			}
-			if a.sleep(a.life, wait) != nil {
+			a.mu.Unlock()
+			if a.sleep(ctx, wait) != nil {
 				return
+			}
+			if err := a.refresh(ctx, a.now()); err != nil && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+				a.log.Error("sesguard: refreshing the account's quota failed; keeping the rate and quota last read", "err", err)
 			}
 		}
 	})
 }
 
+// lifetime returns a context that is done when the Client is closed.
+func (a *account) lifetime() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-a.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // close stops the background refreshes and waits for them to end.
 func (a *account) close() {
 	a.mu.Lock()
-	a.stop()
+	a.closeOnce.Do(func() { close(a.closed) })
 	a.mu.Unlock()
 	a.wg.Wait()
-	a.readyOnce.Do(func() { close(a.ready) })
-}
-
-// waitReady waits until the first refresh has finished, whatever its result,
-// so that the first sends go at the account's rate.
-func (a *account) waitReady(ctx context.Context) error {
-	select {
-	case <-a.ready:
-		return nil
-	default:
-	}
-	select {
-	case <-a.ready:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("sesguard: waiting for the account's quota (GetAccount): %w", ctx.Err())
-	}
 }
 
 // refresh makes sure the account was read by a GetAccount that started no
@@ -115,9 +124,11 @@ func (a *account) refresh(ctx context.Context, notBefore time.Time) error {
 		a.mu.Lock()
 		f := a.flight
 		if f == nil {
-			if a.life.Err() != nil {
+			select {
+			case <-a.closed:
 				a.mu.Unlock()
 				return ErrClosed
+			default:
 			}
 			if !a.lastStart.IsZero() && !a.lastStart.Before(notBefore) {
 				err := a.lastErr
@@ -142,33 +153,33 @@ func (a *account) refresh(ctx context.Context, notBefore time.Time) error {
 
 // fly calls GetAccount for f and applies its answer.
 func (a *account) fly(f *refreshFlight) {
-	f.err = a.fetch()
+	ctx, cancel := a.lifetime()
+	f.err = a.fetch(ctx)
+	cancel()
 	a.mu.Lock()
 	a.flight = nil
 	a.lastStart, a.lastErr = f.start, f.err
 	a.mu.Unlock()
 	close(f.done)
-	a.readyOnce.Do(func() { close(a.ready) })
 }
 
-func (a *account) fetch() error {
-	out, err := a.api.GetAccount(a.life, &sesv2.GetAccountInput{})
+func (a *account) fetch(ctx context.Context) error {
+	out, err := a.api.GetAccount(ctx, &sesv2.GetAccountInput{})
 	if err != nil {
-		a.log.Warn("sesguard: GetAccount failed; keeping the quota in force", "err", err)
-		return fmt.Errorf("sesguard: GetAccount: %w", err)
+		return fmt.Errorf("sesguard: GetAccount (the IAM policy needs ses:GetAccount): %w", err)
 	}
 	q := out.SendQuota
 	if q == nil || !(q.MaxSendRate > 0) || math.IsInf(q.MaxSendRate, 0) || math.IsNaN(q.Max24HourSend) || math.IsNaN(q.SentLast24Hours) {
-		a.log.Warn("sesguard: GetAccount returned no usable SendQuota; keeping the quota in force", "quota", q)
-		return errors.New("sesguard: GetAccount returned no usable SendQuota")
+		return fmt.Errorf("sesguard: GetAccount returned no usable SendQuota (%+v)", q)
 	}
 	r := rate.Limit(q.MaxSendRate * a.factor)
 	if a.maxRate > 0 {
 		r = min(r, a.maxRate)
 	}
+	now := a.now()
 	a.mu.Lock()
-	first := !a.known
-	a.known = true
+	first := a.lastRead.IsZero()
+	a.lastRead, a.maxSendRate = now, q.MaxSendRate
 	a.mu.Unlock()
 	a.pace.setRate(r, first)
 	daily := int64(q.Max24HourSend)
@@ -178,11 +189,18 @@ func (a *account) fetch() error {
 	if a.maxDaily > 0 && (daily < 0 || a.maxDaily < daily) {
 		daily = a.maxDaily
 	}
-	now := a.now()
 	a.quota.account(now, daily, int64(q.SentLast24Hours), now.Add(a.every))
 	a.log.Debug("sesguard: account quota read", "maxSendRate", q.MaxSendRate, "rate", float64(r),
 		"max24HourSend", q.Max24HourSend, "sentLast24Hours", q.SentLast24Hours)
 	return nil
+}
+
+// status returns when the account was last read, its MaxSendRate then, and
+// the last refresh's error.
+func (a *account) status() (lastRead time.Time, maxSendRate float64, lastErr error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastRead, a.maxSendRate, a.lastErr
 }
 
 // RefreshQuota reads the account's quota now with GetAccount (Options.AccountQuota)
@@ -198,10 +216,10 @@ func (c *Client) RefreshQuota(ctx context.Context) error {
 }
 
 // Close stops the Client's background work — the periodic GetAccount of
-// Options.AccountQuota and the periodic purge of Options.PurgeEvery — and
-// waits for it to end. A closed Client still sends, at the rate and quota
-// last read, and applies notifications, without purging. Close is safe to
-// call more than once.
+// Options.AccountQuota — and waits for it to end, and stops the periodic
+// purge of Options.PurgeEvery. A closed Client still sends, at the rate
+// and quota last read, and applies notifications, without purging. Close
+// is safe to call more than once.
 func (c *Client) Close() error {
 	c.stopHousekeeping()
 	if c.account != nil {

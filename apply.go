@@ -49,12 +49,14 @@ func (c *Client) notifications() *notifyState {
 // twice. A record whose address cannot be canonicalised (see [Canonical])
 // is reported as ActionIgnored with the reason, and the notification's
 // other records are applied.
-func (c *Client) Apply(ctx context.Context, n *Notification) ([]Decision, error) {
-	ds, err := c.ApplyBatch(ctx, []*Notification{n})
+func (c *Client) Apply(ctx context.Context, n *Notification) (ds []Decision, err error) {
+	ctx, end := c.startApply(ctx, n)
+	defer func() { end(ds, err) }()
+	out, err := c.applyBatch(ctx, []*Notification{n})
 	if err != nil {
 		return nil, err
 	}
-	return ds[0], nil
+	return out[0], nil
 }
 
 // ApplyBatch applies ns as [Client.Apply] applies one, and returns the
@@ -64,9 +66,27 @@ func (c *Client) Apply(ctx context.Context, n *Notification) ([]Decision, error)
 // Without one, the notifications are applied in order until the store
 // fails; then ds holds the decisions of those applied before the failure,
 // and ns[len(ds):] were not applied (redeliver them). The error wraps
-// [ErrStoreUnavailable].
+// [ErrStoreUnavailable]. Hooks.Apply hears each notification of the
+// batch.
 func (c *Client) ApplyBatch(ctx context.Context, ns []*Notification) ([][]Decision, error) {
-	c.startHousekeeping()
+	ends := make([]func([]Decision, error), len(ns))
+	for i, n := range ns {
+		_, ends[i] = c.startApply(ctx, n)
+	}
+	out, err := c.applyBatch(ctx, ns)
+	for i, end := range ends {
+		if i < len(out) {
+			end(out[i], nil)
+		} else {
+			end(nil, err)
+		}
+	}
+	return out, err
+}
+
+// applyBatch is ApplyBatch without the hooks.
+func (c *Client) applyBatch(ctx context.Context, ns []*Notification) ([][]Decision, error) {
+	c.housekeep(ctx)
 	now := c.now()
 	var out [][]Decision
 	var marks []pendingMark

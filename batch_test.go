@@ -121,19 +121,19 @@ func TestApplyConcurrentRedeliveriesCountOnce(t *testing.T) {
 	}
 }
 
-// TestHousekeeping checks the periodic purge: started by the first
-// send, it removes what expired and logs it; Close stops it.
+// TestHousekeeping checks the periodic purge: the first send purges what
+// expired and logs it, the next purge waits PurgeEvery by the Client's
+// clock, and Close stops it.
 func TestHousekeeping(t *testing.T) {
 	clk := newClock()
-	ses, api := newSES(t)
+	_, api := newSES(t)
 	ms := memstore.New()
-	var mu sync.Mutex
 	var logs bytes.Buffer
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Store = ms
 		o.Now = clk.Now
-		o.PurgeEvery = time.Millisecond
-		o.Logger = slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logs}, nil))
+		o.PurgeEvery = time.Hour
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	_, _, err := c.Suppress(ctx, store.Suppression{Address: "soon@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Minute)})
 	require.NoError(t, err)
@@ -142,12 +142,29 @@ func TestHousekeeping(t *testing.T) {
 
 	_, err = c.Send(ctx, simple("a@example.com"))
 	require.NoError(t, err)
-	require.Len(t, ses.Messages(), 1)
-	require.Eventually(t, func() bool { return ms.Len() == 0 }, 10*time.Second, time.Millisecond, "the expired suppression was never purged")
-	require.NoError(t, c.Close())
-	mu.Lock()
-	defer mu.Unlock()
+	assert.Equal(t, 0, ms.Len(), "the send did not purge the expired suppression")
 	assert.Contains(t, logs.String(), "expired entries purged")
+
+	// The next purge is due PurgeEvery later by the Client's clock.
+	_, _, err = c.Suppress(ctx, store.Suppression{Address: "later@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Second)})
+	require.NoError(t, err)
+	clk.Advance(2 * time.Second)
+	_, err = c.Send(ctx, simple("a@example.com"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, ms.Len(), "purged before PurgeEvery passed")
+	clk.Advance(time.Hour)
+	_, err = c.Send(ctx, simple("a@example.com"))
+	require.NoError(t, err)
+	assert.Equal(t, 0, ms.Len(), "not purged once PurgeEvery passed")
+
+	// Close stops it.
+	require.NoError(t, c.Close())
+	_, _, err = c.Suppress(ctx, store.Suppression{Address: "after@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Second)})
+	require.NoError(t, err)
+	clk.Advance(2 * time.Hour)
+	_, err = c.Send(ctx, simple("a@example.com"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, ms.Len(), "purged after Close")
 }
 
 func TestPurgeEveryNegativeNeverPurges(t *testing.T) {
@@ -167,16 +184,4 @@ func TestPurgeEveryNegativeNeverPurges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.Equal(t, 0, ms.Len())
-}
-
-// lockedWriter serialises writes to w, for a logger read by the test.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -209,6 +209,11 @@ type BreakerStatus struct {
 	// Since is when the window begins: the later of now minus the window
 	// and the last reset or close.
 	Since time.Time
+	// BounceThreshold, ComplaintThreshold and MinVolume are the breaker's
+	// settings (BreakerOptions with their defaults), against which the
+	// rates Bounced/Sent and Complained/Sent are judged.
+	BounceThreshold, ComplaintThreshold float64
+	MinVolume                           int64
 }
 
 // Breaker returns a snapshot of the reputation breaker, as last judged;

@@ -90,6 +90,9 @@ func (b *breaker) refresh(ctx context.Context, now time.Time) {
 	}
 	b.mu.Unlock()
 	b.notify(changes)
+	if len(changes) == 0 {
+		b.reportStatus()
+	}
 }
 
 // counted is what one refresh read.

@@ -29,6 +29,7 @@ type breaker struct {
 	counts store.Counter
 	now    func() time.Time
 	log    *slog.Logger
+	report func(BreakerStatus) // Hooks.Breaker
 
 	mu            sync.Mutex
 	state         BreakerState
@@ -252,6 +253,9 @@ func (b *breaker) notify(changes []BreakerChange) {
 			b.o.OnStateChange(c)
 		}
 	}
+	if len(changes) > 0 {
+		b.reportStatus()
+	}
 }
 
 // status returns a snapshot.
@@ -261,7 +265,8 @@ func (b *breaker) status() BreakerStatus {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := BreakerStatus{State: b.state, Sent: b.sent, Bounced: b.bounced, Complained: b.complained}
+	s := BreakerStatus{State: b.state, Sent: b.sent, Bounced: b.bounced, Complained: b.complained,
+		BounceThreshold: b.o.BounceRate, ComplaintThreshold: b.o.ComplaintRate, MinVolume: b.o.MinVolume}
 	if b.open != nil {
 		e := *b.open
 		e.State = b.state

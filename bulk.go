@@ -29,6 +29,14 @@ const BulkStatusSuppressed types.BulkEmailStatus = "SUPPRESSED"
 // When no entry is left to send, SES is not called, and SendBulkEmail returns
 // the output with every result together with a *SuppressedError.
 func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, nil, in)
+	out, err := c.sendBulkEmail(ctx, in, optFns, &run)
+	run.end(err)
+	return out, err
+}
+
+func (c *Client) sendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendBulkEmailOutput, error) {
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendBulkEmailInput", ErrInvalidMessage)
 	}
@@ -38,7 +46,7 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
-	c.startHousekeeping()
+	c.housekeep(ctx)
 	scopes, err := sendScopes(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -53,8 +61,10 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 	sentFrom := make([]int, 0, len(in.BulkEmailEntries)) // index in in of each entry sent
 	keptSent := make([]int, 0, len(in.BulkEmailEntries)) // its recipients
 	var allSkipped []Skipped
+	keptAll := 0
 	for i, e := range in.BulkEmailEntries {
 		skipped, kept := c.skippedOf(per[i], refused)
+		keptAll += kept
 		if len(skipped) > 0 {
 			allSkipped = append(allSkipped, skipped...)
 			if kept == 0 || c.opts.AllOrNothing {
@@ -70,8 +80,9 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		sentFrom = append(sentFrom, i)
 		keptSent = append(keptSent, kept)
 	}
+	run.screened(len(all), keptAll, allSkipped)
 	if len(allSkipped) == 0 {
-		return c.sendBulk(ctx, in, keptSent, optFns)
+		return c.sendBulk(ctx, in, keptSent, optFns, run)
 	}
 
 	c.reportSkips(ctx, allSkipped)
@@ -80,7 +91,7 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 	}
 	cp := *in
 	cp.BulkEmailEntries = send
-	out, err := c.sendBulk(ctx, &cp, keptSent, optFns)
+	out, err := c.sendBulk(ctx, &cp, keptSent, optFns, run)
 	if err != nil {
 		return nil, err
 	}
@@ -96,19 +107,71 @@ func (c *Client) SendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 }
 
 // sendBulk sends in, whose entries have kept recipients each, through
-// deliver.
-func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options)) (*sesv2.SendBulkEmailOutput, error) {
+// deliver. SES may throttle single entries (ACCOUNT_THROTTLED) rather than
+// the call: those entries are sent again, alone, after the same backoff as
+// a throttled call, until SES takes them or the retries run out, when
+// their results keep SES's status.
+func (c *Client) sendBulk(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendBulkEmailOutput, error) {
+	out, err := c.sendBulkOnce(ctx, in, kept, optFns, run)
+	if err != nil {
+		return nil, err
+	}
+	pending := make([]int, len(in.BulkEmailEntries)) // index in in of each entry of the last call
+	for i := range pending {
+		pending[i] = i
+	}
+	results := out.BulkEmailEntryResults
+	for attempt := 1; ; attempt++ {
+		var throttled []int
+		for j, r := range out.BulkEmailEntryResults {
+			if j < len(pending) {
+				results[pending[j]] = r
+				if r.Status == types.BulkEmailStatusAccountThrottled {
+					throttled = append(throttled, pending[j])
+				}
+			}
+		}
+		if len(throttled) == 0 {
+			break
+		}
+		cp := *in
+		cp.BulkEmailEntries = make([]types.BulkEmailEntry, len(throttled))
+		keptNow := make([]int, len(throttled))
+		n := 0
+		for j, i := range throttled {
+			cp.BulkEmailEntries[j], keptNow[j] = in.BulkEmailEntries[i], kept[i]
+			n += kept[i]
+		}
+		throttle := &types.TooManyRequestsException{Message: results[throttled[0]].Error}
+		if retry, _ := c.throttled(ctx, n, attempt, c.now(), throttle); !retry {
+			break
+		}
+		next, err := c.sendBulkOnce(ctx, &cp, keptNow, optFns, run)
+		if err != nil {
+			c.log.WarnContext(ctx, "sesguard: resending throttled bulk entries failed", "entries", len(throttled), "err", err)
+			break
+		}
+		out, pending = next, throttled
+	}
+	out.BulkEmailEntryResults = results
+	return out, nil
+}
+
+// sendBulkOnce makes one SendBulkEmail call through deliver.
+func (c *Client) sendBulkOnce(ctx context.Context, in *sesv2.SendBulkEmailInput, kept []int, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendBulkEmailOutput, error) {
 	n := 0
 	for _, k := range kept {
 		n += k
 	}
 	var out *sesv2.SendBulkEmailOutput
-	err := c.deliver(ctx, n, func(ctx context.Context) (int, error) {
+	err := c.deliver(ctx, n, sendPriority(ctx, nil), func(ctx context.Context) (int, error) {
 		var err error
 		if out, err = c.api.SendBulkEmail(ctx, in, withoutThrottleRetries(optFns)...); err != nil {
 			return 0, err
 		}
-		return c.bulkSent(out, kept), nil
+		sent := c.bulkSent(out, kept)
+		run.sent(sent)
+		return sent, nil
 	})
 	if err != nil {
 		return nil, err

@@ -130,14 +130,24 @@
 //
 // SES counts every recipient against a per-second rate and a rolling
 // 24-hour quota. With Options.AccountQuota the Client reads both from
-// GetAccount (at New, then every minute in the background — call
-// [Client.Close] to stop it), paces sends through a [Limiter] at the
-// account's rate, one token per recipient, and refuses a send that would
-// pass the daily quota with a [*QuotaExceededError] that says when capacity
-// returns, without calling SES. Options.SendRate and Options.DailyQuota set
-// or cap them by hand. A send SES throttles is retried, within its context,
-// after slowing the limiter. A *rate.Limiter satisfies Limiter; several
-// processes share one rate through package redislimiter.
+// GetAccount (in [New], which fails when it cannot unless
+// Options.ContinueWithoutAccount is set, then every minute in the
+// background — call [Client.Close] to stop it), paces sends through a
+// [Limiter] at the account's full rate, one token per recipient, and
+// refuses a send that would pass the daily quota with a
+// [*QuotaExceededError] that says when capacity returns, without calling
+// SES. Options.SendRate and Options.DailyQuota set or cap them by hand.
+// [Client.Quota] reports what the Client believes and where it came from.
+//
+// A send SES throttles is retried, within its context; the Client halves
+// its rate and climbs back to the full rate within three seconds.
+// Transactional mail goes before bulk mail (see [Priority]): a bulk send
+// — one with ListManagementOptions, or made with WithPriority(ctx,
+// PriorityBulk) — waits behind every transactional send and leaves
+// [TransactionalReserve] tokens of the bucket and Options.DailyReserve of
+// the daily quota for them. The Client's limiter is a [*RateLimiter] over
+// golang.org/x/time/rate ([AdaptRate]); several processes share one rate,
+// with the same priorities, through package redislimiter.
 //
 // The reputation breaker watches the share of recipients that bounce or
 // complain. When, over at least 200 recipients, bounces reach 4% or

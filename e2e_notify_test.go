@@ -99,6 +99,7 @@ func TestEndToEndSoftBounces(t *testing.T) {
 	const addr = "full@example.com"
 	srv := sestest.RunT(t, func(o *sestest.Options) {
 		o.Mailboxes = map[string]sestest.Outcome{addr: sestest.OutcomeMailboxFull}
+		o.ConfigurationSets = []string{"tracking"}
 	})
 	var counts []int
 	client, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {

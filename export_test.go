@@ -2,6 +2,9 @@ package sesguard
 
 import (
 	"context"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/sesguard/sesguard/store"
 )
@@ -27,3 +30,12 @@ func Suppressed(ctx context.Context, c *Client, addr string) (store.Suppression,
 	}
 	return store.Suppression{}, false, err
 }
+
+// AdaptRateOn is AdaptRate on the given clock.
+func AdaptRateOn(l *rate.Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
+	return adaptRate(l, now, sleep)
+}
+
+// StoreInUse returns the store the Client calls: with Hooks.Store, the
+// wrapper of the store it was given.
+func StoreInUse(c *Client) store.Store { return c.store }

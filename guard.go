@@ -13,33 +13,27 @@ import (
 	"github.com/sesguard/sesguard/store"
 )
 
-// deliver takes a send of n screened recipients through the steps between
-// the screening and SES, then makes the SES call:
+// deliver takes a send of n screened recipients of priority p through the
+// steps between the screening and SES, then makes the SES call:
 //
-//  1. With Options.AccountQuota, the first sends wait for the account's
-//     quota to be read.
-//  2. The reputation breaker may refuse it (*BreakerOpenError).
-//  3. The 24-hour quota may refuse it (*QuotaExceededError), without
-//     calling SES.
-//  4. The limiter takes n tokens.
-//  5. call runs, and reports how many recipients SES accepted; an error is
-//     judged by afterError, and a throttle is retried from step 4.
+//  1. The reputation breaker may refuse it (*BreakerOpenError).
+//  2. The 24-hour quota may refuse it (*QuotaExceededError), without
+//     calling SES; a bulk send may not use Options.DailyReserve.
+//  3. The limiter takes n tokens at priority p.
+//  4. call runs, and reports how many recipients SES accepted; an error is
+//     judged by afterError, and a throttle is retried from step 3.
 //
 // The recipients SES accepted count toward the quota and the breaker.
-func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) (sent int, err error)) error {
-	if c.account != nil {
-		if err := c.account.waitReady(ctx); err != nil {
-			return err
-		}
-	}
+func (c *Client) deliver(ctx context.Context, n int, p Priority, call func(context.Context) (sent int, err error)) error {
 	if err := c.breaker.admit(ctx, n); err != nil {
 		return err
 	}
-	if err := c.quota.reserve(c.now, n); err != nil {
+	if err := c.quota.reserve(c.now, n, p); err != nil {
 		return err
 	}
+	pctx := WithPriority(ctx, p)
 	for attempt := 1; ; attempt++ {
-		err := c.pace.wait(ctx, n)
+		pacedAt, err := c.waitPace(pctx, n)
 		if err == nil {
 			var sent int
 			if sent, err = call(ctx); err == nil {
@@ -48,7 +42,7 @@ func (c *Client) deliver(ctx context.Context, n int, call func(context.Context) 
 				return nil
 			}
 			var retry bool
-			if retry, err = c.afterError(ctx, n, attempt, err); retry {
+			if retry, err = c.afterError(ctx, n, attempt, pacedAt, err); retry {
 				continue
 			}
 		}
@@ -76,12 +70,14 @@ func (c *Client) bulkSent(out *sesv2.SendBulkEmailOutput, kept []int) int {
 }
 
 // initGuard sets up the limiter, the 24-hour quota, the account refresher
-// and the reputation breaker from the Client's options.
+// and the reputation breaker from the Client's options. With
+// Options.AccountQuota it reads the account, and fails when it cannot
+// unless Options.ContinueWithoutAccount is set.
 func (c *Client) initGuard() error {
 	o := &c.opts
 	switch {
-	case o.SendRate < 0, o.DailyQuota < 0, o.SafetyFactor < 0 || o.SafetyFactor > 1:
-		return errors.New("sesguard: New: SendRate and DailyQuota must not be negative, and SafetyFactor must be in [0, 1]")
+	case o.SendRate < 0, o.DailyQuota < 0, o.SafetyFactor < 0 || o.SafetyFactor > 1, o.DailyReserve >= 1:
+		return errors.New("sesguard: New: SendRate and DailyQuota must not be negative, SafetyFactor must be in [0, 1] and DailyReserve below 1")
 	}
 	c.sleep = o.Sleep
 	if c.sleep == nil {
@@ -95,43 +91,46 @@ func (c *Client) initGuard() error {
 	if c.backoffBase <= 0 {
 		c.backoffBase = defaultThrottleBackoff
 	}
+	share := o.DailyReserve
+	switch {
+	case share == 0:
+		share = defaultDailyReserve
+	case share < 0:
+		share = 0
+	}
 
 	var r rate.Limit
 	switch {
 	case o.SendRate > 0:
 		r = rate.Limit(o.SendRate)
 	case o.AccountQuota:
-		r = 1 // SES's lowest rate, until the account is read
+		r = rate.Inf // unpaced until the account is read
 	}
-	lim := o.Limiter
-	if lim == nil && r > 0 {
-		lim = rate.NewLimiter(r, BurstFor(r))
+	var lim Limiter
+	switch l := o.Limiter.(type) {
+	case nil:
+		if r > 0 {
+			lim = adaptRate(rate.NewLimiter(r, BurstFor(r)), c.now, c.sleep)
+		}
+	case tokenBucket: // a *rate.Limiter, or a type that embeds one
+		lim = adaptRate(l, c.now, c.sleep)
+	default:
+		lim = l
 	}
 	if lim != nil {
-		c.pace = newPacer(lim, c.now, c.sleep)
+		c.pace = newPacer(lim, c.now)
 		if r > 0 {
 			c.pace.setRate(r, false)
 		}
 	}
-	if o.DailyQuota > 0 {
-		c.quota = newDailyQuota(o.DailyQuota)
+	switch {
+	case o.DailyQuota > 0:
+		c.quota = newDailyQuota(o.DailyQuota, share)
+	case o.AccountQuota:
+		c.quota = newDailyQuota(-1, share)
 	}
-	if o.AccountQuota {
-		if c.quota == nil {
-			c.quota = newDailyQuota(-1)
-		}
-		c.account = &account{
-			api: c.api, every: o.AccountRefresh, factor: o.SafetyFactor,
-			maxRate: rate.Limit(o.SendRate), maxDaily: o.DailyQuota,
-			pace: c.pace, quota: c.quota, now: c.now, sleep: c.sleep, log: c.log,
-		}
-		if c.account.every <= 0 {
-			c.account.every = defaultAccountRefresh
-		}
-		if c.account.factor == 0 {
-			c.account.factor = defaultSafetyFactor
-		}
-		c.account.start()
+	if c.quota != nil {
+		c.quota.report = o.Hooks.Quota
 	}
 
 	var counts store.Counter = c.aux
@@ -139,5 +138,33 @@ func (c *Client) initGuard() error {
 		counts = sc
 	}
 	c.breaker = newBreaker(o.Breaker, counts, c.now, c.log)
+	if c.breaker != nil {
+		c.breaker.report = o.Hooks.Breaker
+	}
+
+	if !o.AccountQuota {
+		return nil
+	}
+	c.account = &account{
+		api: c.api, every: o.AccountRefresh, factor: o.SafetyFactor,
+		maxRate: rate.Limit(o.SendRate), maxDaily: o.DailyQuota,
+		pace: c.pace, quota: c.quota, now: c.now, sleep: c.sleep, log: c.log,
+		closed: make(chan struct{}),
+	}
+	if c.account.every <= 0 {
+		c.account.every = defaultAccountRefresh
+	}
+	if c.account.factor == 0 {
+		c.account.factor = defaultSafetyFactor
+	}
+	if err := c.account.first(); err != nil {
+		if !o.ContinueWithoutAccount {
+			c.account.close()
+			return fmt.Errorf("sesguard: New: Options.AccountQuota could not read the account (set Options.ContinueWithoutAccount to send without it): %w", err)
+		}
+		c.log.Error("sesguard: reading the account's quota failed; sending without it until a refresh succeeds (ContinueWithoutAccount)",
+			"err", err, "sendRate", o.SendRate, "dailyQuota", o.DailyQuota)
+	}
+	c.account.start()
 	return nil
 }

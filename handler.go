@@ -210,6 +210,7 @@ func (h *snsHandler) apply(ctx context.Context, w http.ResponseWriter, n *Notifi
 
 // reply writes a short plain-text answer and logs every refusal.
 func (h *snsHandler) reply(ctx context.Context, w http.ResponseWriter, status int, msg string, err error) {
+	h.c.answered(ctx, status)
 	if status >= 300 {
 		level := slog.LevelWarn
 		if status >= 500 {

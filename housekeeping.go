@@ -11,18 +11,20 @@ import (
 // defaultPurgeEvery is Options.PurgeEvery's default.
 const defaultPurgeEvery = time.Hour
 
-// housekeeping is the Client's periodic purge, started by the first send
-// or application of a notification and stopped by Close.
+// housekeeping is the Client's periodic purge. It keeps no goroutine: the
+// send or application of a notification that finds Options.PurgeEvery
+// passed since the last purge, by the Client's clock, purges first, with
+// its own context, so that the purge logs and fails where the caller can
+// see it and ends with the call.
 type housekeeping struct {
 	mu      sync.Mutex
-	started bool
+	last    time.Time // when the last purge began; zero before the first
+	running bool
 	closed  bool
-	stop    context.CancelFunc
-	done    chan struct{}
 }
 
-// startHousekeeping starts the periodic purge of Options.PurgeEvery, once.
-func (c *Client) startHousekeeping() {
+// housekeep purges when a purge is due and none is under way.
+func (c *Client) housekeep(ctx context.Context) {
 	every := c.opts.PurgeEvery
 	if every < 0 {
 		return
@@ -30,43 +32,30 @@ func (c *Client) startHousekeeping() {
 	if every == 0 {
 		every = defaultPurgeEvery
 	}
+	now := c.now()
 	h := &c.house
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.started || h.closed {
+	if h.closed || h.running || !h.last.IsZero() && now.Sub(h.last) < every {
+		h.mu.Unlock()
 		return
 	}
-	h.started = true
-	ctx, cancel := context.WithCancel(context.Background())
-	h.stop, h.done = cancel, make(chan struct{})
-	c.log.Debug("sesguard: housekeeping started", "every", every)
-	go func() {
-		defer close(h.done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				// Errors are logged by Purge; the next tick tries again.
-				_, _ = c.Purge(ctx)
-			}
-		}
+	h.running, h.last = true, now
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.running = false
+		h.mu.Unlock()
 	}()
+	// Purge logs its failure; the next one due tries again.
+	_, _ = c.Purge(ctx)
 }
 
-// stopHousekeeping stops the periodic purge and waits for it to end.
+// stopHousekeeping starts no more purges.
 func (c *Client) stopHousekeeping() {
 	h := &c.house
 	h.mu.Lock()
 	h.closed = true
-	stop, done := h.stop, h.done
 	h.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
 }
 
 // Purge removes what has expired by the Client's clock: suppressions,

@@ -2,7 +2,6 @@ package sesguard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -16,37 +15,39 @@ import (
 // SendBulkEmail, the recipients of every entry sent), after screening and
 // before calling SES, and again before each retry of a throttled send.
 //
-// WaitN blocks until n tokens are available or ctx is done, and returns an
-// error when it cannot wait; it should fail at once when the wait would pass
-// ctx's deadline, as rate.Limiter does. It must be safe for concurrent use.
+// The contract:
 //
-// *rate.Limiter (golang.org/x/time/rate) is a Limiter, and is the one the
-// Client makes when Options.SendRate or Options.AccountQuota is set.
-// rate.Limiter refuses n above its burst, so the Client does not call its
-// WaitN: it reserves the tokens itself, in chunks no larger than the burst,
-// on the Client's clock (Options.Now and Options.Sleep). A message with more
-// recipients than the burst goes when the bucket is full and leaves it in
-// debt — SES takes 50-recipient messages from accounts limited to 14 a
-// second, so its limit must allow as much (package sestest models it so) —
-// and it never fails for its size while the long-run rate still holds. Any other Limiter is given the whole n and must
-// accept n above whatever burst it has; redislimiter.Limiter does.
+//   - WaitN blocks until n tokens are taken or ctx is done, and returns an
+//     error when it cannot wait; it fails at once, taking nothing, when the
+//     wait would pass ctx's deadline.
+//   - n may be larger than any burst the Limiter has: SES takes 50-recipient
+//     messages from accounts limited to 14 a second, so a Limiter lets such a
+//     message go when its bucket is full and stays in debt for the rest.
+//   - It honours the send's [Priority], read with [PriorityOf](ctx):
+//     transactional sends are served before bulk ones, and bulk sends leave
+//     [TransactionalReserve] tokens of the bucket for transactional mail. A
+//     Limiter that ignores priorities still paces, but no longer keeps
+//     transactional mail ahead of a campaign.
+//   - It is safe for concurrent use.
+//
+// [*RateLimiter] (the Client's own, made with [AdaptRate] from a
+// golang.org/x/time/rate.Limiter) and redislimiter.Limiter keep this
+// contract. A *rate.Limiter does not — its WaitN refuses n above its burst
+// and knows no priorities — so New adapts a *rate.Limiter given as
+// Options.Limiter, or any value with its token-bucket methods (a type that
+// embeds one), with AdaptRate on the Client's clock.
 type Limiter interface {
 	WaitN(ctx context.Context, n int) error
 }
 
 // A RateSetter is a Limiter whose rate the Client may change: it follows the
 // account's MaxSendRate (Options.AccountQuota) and is slowed for a while
-// after SES throttles a send. *rate.Limiter and redislimiter.Limiter are
+// after SES throttles a send. [*RateLimiter] and redislimiter.Limiter are
 // RateSetters; the Client leaves the rate of any other Limiter alone.
 type RateSetter interface {
 	SetLimitAt(t time.Time, newLimit rate.Limit)
 	SetBurstAt(t time.Time, newBurst int)
 }
-
-var (
-	_ Limiter    = (*rate.Limiter)(nil)
-	_ RateSetter = (*rate.Limiter)(nil)
-)
 
 // BurstFor is the burst the Client gives a RateSetter running at r
 // recipients per second: half a second's worth, at least 1. SES lets a
@@ -60,157 +61,223 @@ func BurstFor(r rate.Limit) int {
 	return max(1, int(math.Ceil(float64(r)/2)))
 }
 
-// How the Client slows its limiter when SES throttles: to half the rate,
-// halving again for throttles a second or more apart down to an eighth, and
-// back to the full rate once slowFor has passed without a throttle.
-const (
-	slowStep  = 0.5
-	slowFloor = 0.125
-	slowGap   = time.Second
-	slowFor   = 30 * time.Second
+// TransactionalReserve is how many tokens of a bucket of burst tokens bulk
+// sends leave for transactional ones: a quarter, at least one, and none
+// for a bucket of one token (where a transactional send waits at most one
+// token's interval behind bulk mail). A bulk send waits until the bucket
+// holds the reserve on top of its own tokens (all of the rest for a message
+// larger than the rest), so that a transactional send of up to the reserve's
+// recipients, arriving while a campaign keeps the rate saturated, finds its
+// tokens already there.
+func TransactionalReserve(burst int) int {
+	if burst < 2 {
+		return 0
+	}
+	return max(1, burst/4)
+}
+
+// tokenBucket is the part of *rate.Limiter that RateLimiter uses. A type
+// that embeds a *rate.Limiter has it too.
+type tokenBucket interface {
+	ReserveN(t time.Time, n int) *rate.Reservation
+	TokensAt(t time.Time) float64
+	Limit() rate.Limit
+	Burst() int
+	SetLimitAt(t time.Time, newLimit rate.Limit)
+	SetBurstAt(t time.Time, newBurst int)
+}
+
+var (
+	_ tokenBucket = (*rate.Limiter)(nil)
+	_ Limiter     = (*RateLimiter)(nil)
+	_ RateSetter  = (*RateLimiter)(nil)
 )
 
-// pacer holds the Client's Limiter and the rate it should run at. A nil
-// *pacer paces nothing.
-type pacer struct {
-	lim   Limiter
-	set   RateSetter // lim as a RateSetter, or nil
+// RateLimiter is a [Limiter] over a golang.org/x/time/rate.Limiter. It
+// takes any n: a message of more recipients than the burst goes when the
+// bucket is full and leaves the limiter in debt. Sends wait in two queues,
+// one per [Priority], each served in arrival order; only the head of a
+// queue waits for tokens, and takes them when the bucket holds them:
+//
+//   - the head of the transactional queue takes its tokens as soon as the
+//     bucket holds them (all of the bucket for a message larger than it);
+//   - the head of the bulk queue takes its tokens only when no
+//     transactional send is waiting and the bucket holds
+//     [TransactionalReserve] more than it needs.
+//
+// Nothing is reserved ahead, so a transactional send never queues behind
+// bulk ones, and a change of rate (a slow-down after a throttle, a new
+// account rate) applies at once to every send still waiting.
+//
+// It is safe for concurrent use; each RateLimiter orders only its own
+// sends.
+type RateLimiter struct {
+	lim   tokenBucket
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
 
-	mu        sync.Mutex
-	base      rate.Limit // the configured or account rate; 0 while unknown
-	factor    float64    // 1, or less while slowed after a throttle
-	slowedAt  time.Time
-	slowUntil time.Time
+	turns [2]chan struct{} // per priority: held by the head of its queue
+
+	mu     sync.Mutex
+	queued [2]int // per priority: the tokens its waiting sends ask for
 }
 
-func newPacer(lim Limiter, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
-	p := &pacer{lim: lim, now: now, sleep: sleep, factor: 1}
-	p.set, _ = lim.(RateSetter)
-	return p
+// AdaptRate returns a [RateLimiter] over l, on the wall clock. Sharing l
+// with other users paces them together; only sends made through the
+// RateLimiter are ordered by priority. A Client given l itself as
+// Options.Limiter adapts it on its own clock (Options.Now and
+// Options.Sleep).
+func AdaptRate(l *rate.Limiter) *RateLimiter { return adaptRate(l, time.Now, sleepCtx) }
+
+func adaptRate(l tokenBucket, now func() time.Time, sleep func(context.Context, time.Duration) error) *RateLimiter {
+	return &RateLimiter{lim: l, now: now, sleep: sleep,
+		turns: [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)}}
 }
 
-// setRate makes r the rate the limiter runs at when it is not slowed. With
-// full, the bucket starts full at the new rate, as it does for a new
-// limiter: the Client does so with the first rate read from the account.
-func (p *pacer) setRate(r rate.Limit, full bool) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.base = r
-	now := p.now()
-	p.apply(now)
-	if full && p.set != nil && r != rate.Inf {
-		// Setting the limit as of an hour ago leaves the limiter to refill
-		// that hour's worth of tokens, up to the burst, at its next use.
-		p.set.SetLimitAt(now.Add(-time.Hour), r*rate.Limit(p.factor))
-	}
+// Limit returns the rate, in recipients per second.
+func (r *RateLimiter) Limit() rate.Limit { return r.lim.Limit() }
+
+// Burst returns the most tokens the bucket holds.
+func (r *RateLimiter) Burst() int { return r.lim.Burst() }
+
+// SetLimitAt sets the rate as of t.
+func (r *RateLimiter) SetLimitAt(t time.Time, newLimit rate.Limit) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lim.SetLimitAt(t, newLimit)
 }
 
-// throttled slows the limiter after SES refused a send at now for its rate.
-func (p *pacer) throttled(now time.Time) {
-	if p == nil || p.set == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.factor == 1 || now.Sub(p.slowedAt) >= slowGap {
-		p.factor = max(p.factor*slowStep, slowFloor)
-		p.slowedAt = now
-	}
-	p.slowUntil = now.Add(slowFor)
-	p.apply(now)
+// SetBurstAt sets the burst as of t.
+func (r *RateLimiter) SetBurstAt(t time.Time, newBurst int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lim.SetBurstAt(t, newBurst)
 }
 
-// recover ends a slow-down that has run its course.
-func (p *pacer) recover(now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.factor < 1 && !now.Before(p.slowUntil) {
-		p.factor = 1
-		p.apply(now)
+// drain empties the bucket at t: after SES throttled a send its own bucket
+// is empty, and sends should start again from there.
+func (r *RateLimiter) drain(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if have := r.lim.TokensAt(t); have > 0 && r.lim.Limit() != rate.Inf {
+		r.lim.ReserveN(t, min(int(math.Ceil(have)), r.lim.Burst()))
 	}
 }
 
-// apply sets the limiter to base slowed by factor. p.mu must be held.
-func (p *pacer) apply(now time.Time) {
-	if p.set == nil || p.base <= 0 {
-		return
-	}
-	r := p.base
-	if r != rate.Inf {
-		r *= rate.Limit(p.factor)
-	}
-	p.set.SetLimitAt(now, r)
-	p.set.SetBurstAt(now, BurstFor(r))
-}
-
-// wait takes n tokens from the limiter.
-func (p *pacer) wait(ctx context.Context, n int) error {
-	if p == nil || n <= 0 {
+// WaitN takes n tokens at the priority of ctx (see [PriorityOf]), waiting
+// as the type's documentation says. It fails at once, taking nothing, when
+// the tokens that the sends queued ahead and this one need cannot be there
+// before ctx's deadline, and later, still taking nothing, if the deadline
+// comes anyway.
+func (r *RateLimiter) WaitN(ctx context.Context, n int) error {
+	if n <= 0 {
 		return nil
 	}
-	p.recover(p.now())
-	if rl, ok := p.lim.(*rate.Limiter); ok {
-		return reserveWait(ctx, rl, n, p.now, p.sleep)
-	}
-	if err := p.lim.WaitN(ctx, n); err != nil {
-		return fmt.Errorf("sesguard: rate limiter: %w", err)
-	}
-	return nil
-}
-
-// reserveMu orders the chunked reservations of a message, so that another
-// send's reservation cannot fall between its chunks and be paced as if the
-// message had taken fewer tokens.
-var reserveMu sync.Mutex
-
-// reserveWait takes n tokens from lim on the given clock: it reserves them in
-// chunks no larger than the burst, all at once, and waits until the first
-// chunk may act — the moment the bucket could hold the message — leaving the
-// limiter in debt for the rest. It gives the tokens back and fails at once
-// when that moment is past ctx's deadline, and gives them back when ctx is
-// done while it waits.
-func reserveWait(ctx context.Context, lim *rate.Limiter, n int, now func() time.Time, sleep func(context.Context, time.Duration) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if lim.Limit() == rate.Inf {
-		return nil
-	}
-	burst := lim.Burst()
-	if burst < 1 {
-		return errors.New("sesguard: rate limiter has burst 0 and admits nothing")
-	}
-	var one [1]*rate.Reservation
-	rs := one[:0]
-	reserveMu.Lock()
-	t := now()
-	for left := n; left > 0; left -= burst {
-		rs = append(rs, lim.ReserveN(t, min(left, burst)))
-	}
-	reserveMu.Unlock()
-	giveBack := func(at time.Time) {
-		for i := len(rs) - 1; i >= 0; i-- {
-			rs[i].CancelAt(at)
-		}
-	}
-	d := rs[0].DelayFrom(t)
-	if deadline, ok := ctx.Deadline(); ok && t.Add(d).After(deadline) {
-		giveBack(t)
-		return fmt.Errorf("sesguard: %d recipients must wait %v for the send rate, past the context's deadline: %w", n, d, context.DeadlineExceeded)
-	}
-	if d <= 0 {
-		return nil
-	}
-	if err := sleep(ctx, d); err != nil {
-		giveBack(now())
+	p := min(max(PriorityOf(ctx), PriorityTransactional), PriorityBulk)
+
+	r.mu.Lock()
+	limit, burst, err := r.admits()
+	if err != nil || limit == rate.Inf {
+		r.mu.Unlock()
 		return err
 	}
-	return nil
+	t := r.now()
+	ahead := r.queued[PriorityTransactional]
+	if p == PriorityBulk {
+		ahead += r.queued[PriorityBulk]
+	}
+	if d := wait(float64(ahead+need(p, n, burst))-r.lim.TokensAt(t), limit); pastDeadline(ctx, t, d) {
+		r.mu.Unlock()
+		return fmt.Errorf("sesguard: %d recipients must wait at least %v for the send rate, past the context's deadline: %w", n, d, context.DeadlineExceeded)
+	}
+	r.queued[p] += n
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.queued[p] -= n
+		r.mu.Unlock()
+	}()
+
+	select {
+	case r.turns[p] <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-r.turns[p] }()
+	for {
+		d, err := r.take(p, n)
+		if err != nil || d == 0 {
+			return err
+		}
+		if t := r.now(); pastDeadline(ctx, t, d) {
+			return fmt.Errorf("sesguard: %d recipients must wait %v more for the send rate, past the context's deadline: %w", n, d, context.DeadlineExceeded)
+		}
+		if err := r.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// take takes n tokens for the head of p's queue if it may go now, and
+// otherwise returns how long to wait before asking again.
+func (r *RateLimiter) take(p Priority, n int) (time.Duration, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	limit, burst, err := r.admits()
+	if err != nil || limit == rate.Inf {
+		return 0, err
+	}
+	t := r.now()
+	d := wait(float64(need(p, n, burst))-r.lim.TokensAt(t), limit)
+	if p == PriorityBulk && r.queued[PriorityTransactional] > 0 {
+		// A transactional send is waiting: it goes first.
+		return max(d, wait(1, limit)), nil
+	}
+	if d > 0 {
+		return d, nil
+	}
+	for left := n; left > 0; left -= burst {
+		r.lim.ReserveN(t, min(left, burst))
+	}
+	return 0, nil
+}
+
+// need is how many tokens the bucket must hold for a send of n recipients
+// at priority p to go: n, or the whole bucket for a larger message; for a
+// bulk send, with TransactionalReserve(burst) left over.
+func need(p Priority, n, burst int) int {
+	if p != PriorityBulk {
+		return min(n, burst)
+	}
+	keep := TransactionalReserve(burst)
+	return keep + min(n, burst-keep)
+}
+
+// wait is how long the bucket takes to gather tokens more at limit; 0 when
+// it holds them (tokens <= 0, or within rounding).
+func wait(tokens float64, limit rate.Limit) time.Duration {
+	if tokens <= 1e-9 {
+		return 0
+	}
+	return time.Duration(math.Ceil(tokens / float64(limit) * float64(time.Second)))
+}
+
+func pastDeadline(ctx context.Context, t time.Time, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && d > 0 && t.Add(d).After(deadline)
+}
+
+// admits returns the limiter's rate and burst, and an error when they
+// admit nothing. r.mu must be held.
+func (r *RateLimiter) admits() (limit rate.Limit, burst int, err error) {
+	limit, burst = r.lim.Limit(), r.lim.Burst()
+	if limit != rate.Inf && (!(limit > 0) || burst < 1) {
+		return limit, burst, fmt.Errorf("sesguard: rate limiter at %v with burst %d admits nothing", limit, burst)
+	}
+	return limit, burst, nil
 }
 
 // sleepCtx waits for d on the wall clock, or until ctx is done.

@@ -1,57 +1,68 @@
 package sesguard
 
 import (
-	"context"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"golang.org/x/time/rate"
 )
 
-func TestPacerSlowsAfterThrottlesAndRecovers(t *testing.T) {
+func TestPacerSlowsAfterAThrottleAndRampsBack(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	lim := rate.NewLimiter(10, 5)
-	p := newPacer(lim, func() time.Time { return t0 }, func(context.Context, time.Duration) error { return nil })
-	p.setRate(10, false)
+	lim := rate.NewLimiter(14, 7)
+	p := newPacer(adaptRate(lim, func() time.Time { return t0 }, sleepCtx), func() time.Time { return t0 })
+	p.setRate(14, false)
+	ms := time.Millisecond
 	steps := []struct {
 		name      string
 		at        time.Duration // after t0
-		throttled bool          // a throttle at this time; otherwise a recover
+		throttled bool          // a throttle at this time; otherwise a send
+		pacedAt   time.Duration // when the throttled send was paced
 		limit     rate.Limit
-		burst     int
 	}{
-		{"a throttle halves the rate", 0, true, 5, 3},
-		{"throttles less than a second apart halve it once", 500 * time.Millisecond, true, 5, 3},
-		{"a throttle a second later halves it again", 1500 * time.Millisecond, true, 2.5, 2},
-		{"down to an eighth", 3 * time.Second, true, 1.25, 1},
-		{"and no further", 5 * time.Second, true, 1.25, 1},
-		{"still slowed before 30s without a throttle", 34 * time.Second, false, 1.25, 1},
-		{"the full rate 30s after the last throttle", 35 * time.Second, false, 10, 5},
+		{"a throttle halves the rate", 0, true, 0, 7},
+		{"a throttle within a second of it changes nothing", 900 * ms, true, 800 * ms, 7},
+		{"nor one of a send paced before the slow-down", 1500 * ms, true, -ms, 7},
+		{"the rate climbs in a straight line", 1500 * ms, false, 0, 10.5},
+		{"back to the full rate in 3s", 3 * time.Second, false, 0, 14},
+		{"a throttle at 14 halves again", 10 * time.Second, true, 9 * time.Second, 7},
+		{"a throttle during the ramp lowers the ceiling", 11500 * ms, true, 11 * time.Second, 10.5 / 2},
+		{"the ramp ends at the ceiling", 14500 * ms, false, 0, 10.5},
+		{"and climbs from there to the full rate in 30s", 29500 * ms, false, 0, 12.25},
+		{"the full rate after that", 44500 * ms, false, 0, 14},
 	}
 	for _, s := range steps {
 		at := t0.Add(s.at)
 		if s.throttled {
-			p.throttled(at)
+			p.throttled(t0.Add(s.pacedAt), at)
 		} else {
-			p.recover(at)
+			p.mu.Lock()
+			p.apply(at, true)
+			p.mu.Unlock()
 		}
-		if lim.Limit() != s.limit || lim.Burst() != s.burst {
-			t.Errorf("%s: limit %v burst %d, want %v and %d", s.name, lim.Limit(), lim.Burst(), s.limit, s.burst)
-		}
+		assert.InDelta(t, float64(s.limit), float64(lim.Limit()), 1e-9, s.name)
+		assert.Equal(t, BurstFor(lim.Limit()), lim.Burst(), s.name)
 	}
-	p.throttled(t0.Add(40 * time.Second))
-	p.setRate(20, false)
-	if lim.Limit() != 10 {
-		t.Errorf("a new account rate while slowed: limit %v, want 10 (20 halved)", lim.Limit())
+}
+
+func TestPacerFloor(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	lim := rate.NewLimiter(16, 8)
+	p := newPacer(adaptRate(lim, time.Now, sleepCtx), func() time.Time { return t0 })
+	p.setRate(16, false)
+	for i := range 10 {
+		at := t0.Add(time.Duration(i) * 1100 * time.Millisecond)
+		p.throttled(at, at)
 	}
+	assert.InDelta(t, 2, float64(p.rate(t0.Add(9900*time.Millisecond))), 0.5, "an eighth of the rate at most")
 }
 
 func TestPacerLeavesOtherLimitersAlone(t *testing.T) {
 	var l struct{ Limiter }
-	p := newPacer(l, time.Now, sleepCtx)
+	p := newPacer(l, time.Now)
 	p.setRate(10, false)
-	p.throttled(time.Now())
-	if p.factor != 1 {
-		t.Errorf("a Limiter that is not a RateSetter was slowed (factor %v)", p.factor)
-	}
+	p.throttled(time.Now(), time.Now())
+	assert.False(t, p.slowed, "a Limiter that is not a RateSetter was slowed")
+	assert.Zero(t, p.rate(time.Now()))
 }

@@ -305,3 +305,27 @@ func (n *Notification) Records() []Record {
 	}
 	return out
 }
+
+// EventTime returns when the event happened, as SES reports it: the
+// timestamp of the bounce, complaint, delivery, delay, open, click or
+// subscription; for the other types, when SES accepted the message. It is
+// zero when the notification carries no time.
+func (n *Notification) EventTime() time.Time {
+	switch {
+	case n.Bounce != nil:
+		return n.Bounce.Timestamp
+	case n.Complaint != nil:
+		return n.Complaint.Timestamp
+	case n.Delivery != nil:
+		return n.Delivery.Timestamp
+	case n.DeliveryDelay != nil:
+		return n.DeliveryDelay.Timestamp
+	case n.Open != nil:
+		return n.Open.Timestamp
+	case n.Click != nil:
+		return n.Click.Timestamp
+	case n.Subscription != nil:
+		return n.Subscription.Timestamp
+	}
+	return n.Mail.Timestamp
+}

@@ -48,8 +48,10 @@ type Options struct {
 	// PurgeEvery is how often the Client purges what has expired from the
 	// store (when it implements store.Purger: suppressions, applied marks,
 	// transient-bounce records, old counts) and from its in-process
-	// bookkeeping, logging each purge at level Info. The purge starts with
-	// the Client's first send or applied notification and stops at Close.
+	// bookkeeping, logging each purge at level Info. The Client keeps no
+	// goroutine for it: the send or applied notification that finds
+	// PurgeEvery passed since the last purge, by the Client's clock (the
+	// first one, at once), purges before its own work, with its context.
 	// Every process that shares a store may purge it; purges are
 	// idempotent. 0: hourly. Negative: never; call Client.Purge yourself.
 	PurgeEvery time.Duration
@@ -65,8 +67,11 @@ type Options struct {
 	// [BreakerOptions]. Without SendRate, AccountQuota or Limiter, sends are
 	// not paced.
 
-	// Limiter paces sends, one token per recipient. nil: a *rate.Limiter
-	// at SendRate (or the account's rate), when either is set.
+	// Limiter paces sends, one token per recipient, transactional mail
+	// first (see [Priority]). nil: a [*RateLimiter] at SendRate (or the
+	// account's rate), when either is set. A *rate.Limiter, or a type that
+	// embeds one, is adapted with AdaptRate on the Client's clock (Now and
+	// Sleep).
 	Limiter Limiter
 
 	// SendRate is the most recipients per second the Client sends to. With
@@ -83,18 +88,37 @@ type Options struct {
 	// AccountQuota makes the Client read its rate and 24-hour quota from
 	// SES with GetAccount (SendQuota: MaxSendRate, Max24HourSend, where -1
 	// is unlimited, and SentLast24Hours), at New and every AccountRefresh
-	// in the background, never per send; Close stops it. The first sends
-	// wait for the first read. The rate is applied to the Limiter when it
-	// is a [RateSetter].
+	// in the background, never per send; Close stops it. New fails when
+	// the first read fails (waiting for it at most 30 seconds), unless
+	// ContinueWithoutAccount is set. The rate is applied to the Limiter
+	// when it is a [RateSetter]. [Client.Quota] reports what was read.
 	AccountQuota bool
 
 	// AccountRefresh is how often AccountQuota reads the account. 0: one
 	// minute.
 	AccountRefresh time.Duration
 
-	// SafetyFactor scales the account's MaxSendRate, to leave room for
-	// clock and network differences. 0: 0.95.
+	// SafetyFactor scales the account's MaxSendRate. 0: 1, the full rate:
+	// the limiter's burst of half a second (see [BurstFor]) already absorbs
+	// requests that reach SES later than they were paced, so that the full
+	// rate goes unthrottled (BENCHMARKS.md). Lower it to leave part of the
+	// rate to senders that do not share the Client's Limiter.
 	SafetyFactor float64
+
+	// ContinueWithoutAccount lets New succeed when AccountQuota cannot read
+	// the account (GetAccount denied — the IAM policy lacks ses:GetAccount —
+	// or failing): the failure is logged at level Error, and sends go at
+	// SendRate and DailyQuota alone (unpaced without them) until a
+	// background refresh succeeds; [Client.Quota] reports the error. false
+	// (the default): New returns the error.
+	ContinueWithoutAccount bool
+
+	// DailyReserve is the share of the 24-hour quota kept for
+	// transactional mail: a bulk send (see [Priority]) that would eat into
+	// it fails with a *QuotaExceededError, so a campaign cannot spend what
+	// password resets need. 0: 0.1 (10%); negative: none. It must be below
+	// 1.
+	DailyReserve float64
 
 	// ThrottleRetries is how many times a send that SES throttled
 	// (TooManyRequestsException) is retried, within its context. 0: 8;
@@ -113,4 +137,8 @@ type Options struct {
 	// and between account refreshes, so that a test that sets Now and Sleep
 	// together runs on its own clock. nil: a timer on the wall clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Hooks are called as the Client works, for metrics and traces (see
+	// package otelsesguard). The zero value calls nothing.
+	Hooks Hooks
 }

@@ -3,6 +3,7 @@ package sesguard
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -21,6 +22,10 @@ type QuotaExceededError struct {
 	Quota int64 // the most recipients per rolling 24 hours
 	Used  int64 // recipients counted in the last 24 hours, as the Client knows them
 	Need  int   // recipients of the refused send
+	// Reserved is the part of Quota kept for transactional mail
+	// (Options.DailyReserve), which the refused bulk send could not use;
+	// 0 for a transactional send.
+	Reserved int64
 	// RetryAt is the earliest time the Client expects room for Need: when
 	// enough of its own sends leave the window, or its next GetAccount
 	// refresh, whichever comes first. Zero when it cannot tell.
@@ -31,6 +36,9 @@ type QuotaExceededError struct {
 // Error says how much of the quota is used and when room is expected.
 func (e *QuotaExceededError) Error() string {
 	s := fmt.Sprintf("sesguard: 24-hour sending quota spent: %d of %d recipients used, %d more needed", e.Used, e.Quota, e.Need)
+	if e.Reserved > 0 {
+		s += fmt.Sprintf(", %d kept for transactional mail", e.Reserved)
+	}
 	if !e.RetryAt.IsZero() {
 		s += "; room expected at " + e.RetryAt.UTC().Format(time.RFC3339)
 	}
@@ -45,6 +53,10 @@ func (e *QuotaExceededError) Unwrap() error { return e.Err }
 
 // Is reports whether target is ErrQuotaExceeded.
 func (e *QuotaExceededError) Is(target error) bool { return target == ErrQuotaExceeded }
+
+// defaultDailyReserve is the share of the 24-hour quota kept for
+// transactional mail by default (Options.DailyReserve).
+const defaultDailyReserve = 0.1
 
 // The tracker counts recipients in one-minute slots; a slot counts until
 // the window has passed its end, so a recipient is counted for at most a
@@ -65,13 +77,15 @@ const (
 // A nil *dailyQuota has no limit.
 type dailyQuota struct {
 	mu          sync.Mutex
-	limit       int64 // -1: unlimited
+	limit       int64   // -1: unlimited
+	share       float64 // of limit kept for transactional mail
 	slots       [quotaSlots]quotaSlotCount
 	total       int64 // the sum of the slots that still count
 	expired     int64 // the latest minute whose slot has left the window
 	inflight    int64
 	others      int64
-	nextRefresh time.Time // zero without account refreshes
+	nextRefresh time.Time               // zero without account refreshes
+	report      func(used, limit int64) // Hooks.Quota
 }
 
 type quotaSlotCount struct {
@@ -79,7 +93,18 @@ type quotaSlotCount struct {
 	n      int64
 }
 
-func newDailyQuota(limit int64) *dailyQuota { return &dailyQuota{limit: limit} }
+func newDailyQuota(limit int64, share float64) *dailyQuota {
+	return &dailyQuota{limit: limit, share: share}
+}
+
+// reserved is the part of the limit that bulk sends may not use. q.mu
+// must be held.
+func (q *dailyQuota) reserved() int64 {
+	if q.limit <= 0 {
+		return 0
+	}
+	return int64(math.Ceil(float64(q.limit) * q.share))
+}
 
 func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
 
@@ -102,9 +127,10 @@ func (q *dailyQuota) confirmed(now time.Time) int64 {
 	return q.total
 }
 
-// reserve counts n recipients as in flight if the quota has room for them
-// at clock().
-func (q *dailyQuota) reserve(clock func() time.Time, n int) error {
+// reserve counts n recipients of priority p as in flight if the quota has
+// room for them at clock(): all of it for transactional mail, all but the
+// reserved part for bulk mail.
+func (q *dailyQuota) reserve(clock func() time.Time, n int, p Priority) error {
 	if q == nil || n <= 0 {
 		return nil
 	}
@@ -115,8 +141,13 @@ func (q *dailyQuota) reserve(clock func() time.Time, n int) error {
 		q.inflight += int64(n)
 		return nil
 	}
-	if used := q.confirmed(now) + q.inflight + q.others; used+int64(n) > q.limit {
-		return &QuotaExceededError{Quota: q.limit, Used: used, Need: n, RetryAt: q.retryAt(now, used+int64(n)-q.limit)}
+	limit, reserved := q.limit, int64(0)
+	if p == PriorityBulk {
+		reserved = q.reserved()
+		limit -= reserved
+	}
+	if used := q.confirmed(now) + q.inflight + q.others; used+int64(n) > limit {
+		return &QuotaExceededError{Quota: q.limit, Used: used, Need: n, Reserved: reserved, RetryAt: q.retryAt(now, used+int64(n)-limit)}
 	}
 	q.inflight += int64(n)
 	return nil
@@ -143,6 +174,7 @@ func (q *dailyQuota) settle(clock func() time.Time, n, sent int) {
 	}
 	s.n += int64(sent)
 	q.total += int64(sent)
+	q.reportUsage(now)
 }
 
 // spent reports whether a send of n recipients, already reserved, passes the
@@ -165,6 +197,17 @@ func (q *dailyQuota) spent(now time.Time, n int) *QuotaExceededError {
 	return &QuotaExceededError{Quota: q.limit, Used: used - int64(n), Need: n, RetryAt: q.retryAt(now, used-q.limit)}
 }
 
+// status returns the limit (-1 unlimited), the recipients counted at now,
+// and the part of the limit kept for transactional mail.
+func (q *dailyQuota) status(now time.Time) (limit, used, reserved int64) {
+	if q == nil {
+		return 0, 0, 0
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.limit, q.confirmed(now) + q.inflight + q.others, q.reserved()
+}
+
 // account takes what GetAccount reported at now: the quota (-1 unlimited),
 // the recipients SES counted in the last 24 hours, and when the next
 // refresh is due.
@@ -174,6 +217,7 @@ func (q *dailyQuota) account(now time.Time, limit, sentLast24h int64, next time.
 	q.limit = limit
 	q.others = max(0, sentLast24h-q.confirmed(now))
 	q.nextRefresh = next
+	q.reportUsage(now)
 }
 
 // retryAt returns when the Client expects over recipients fewer to count:

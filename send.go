@@ -41,10 +41,18 @@ import (
 // their SDK types: errors.As(err, new(*types.MessageRejected)) works on what
 // Send returns.
 func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	var run sendRun
+	ctx = run.start(ctx, c.opts.Hooks, in, nil)
+	out, err := c.send(ctx, in, optFns, &run)
+	run.end(err)
+	return out, err
+}
+
+func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []func(*sesv2.Options), run *sendRun) (*sesv2.SendEmailOutput, error) {
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
-	c.startHousekeeping()
+	c.housekeep(ctx)
 	scopes, err := sendScopes(ctx, in.ListManagementOptions)
 	if err != nil {
 		return nil, err
@@ -58,6 +66,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		return nil, err
 	}
 	skipped, kept := c.skippedOf(rs, refused)
+	run.screened(len(rs), kept, skipped)
 	if len(skipped) > 0 {
 		c.reportSkips(ctx, skipped)
 		if kept == 0 {
@@ -71,7 +80,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 		in = &cp
 	}
 	var out *sesv2.SendEmailOutput
-	err = c.deliver(ctx, kept, func(ctx context.Context) (int, error) {
+	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {
 		var err error
 		out, err = c.api.SendEmail(ctx, in, withoutThrottleRetries(optFns)...)
 		return kept, err
@@ -79,6 +88,7 @@ func (c *Client) Send(ctx context.Context, in *sesv2.SendEmailInput, optFns ...f
 	if err != nil {
 		return nil, err
 	}
+	run.sent(kept)
 	if len(skipped) > 0 && out != nil {
 		out.ResultMetadata.Set(skippedKey{}, skipped)
 	}

@@ -70,6 +70,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	if c.store == nil {
 		c.store = memstore.New()
 	}
+	c.store = hookStore(c.store, o.Hooks.Store)
 	_, bounces := c.store.(store.BounceCounter)
 	_, dedupes := c.store.(store.Deduper)
 	_, counts := c.store.(store.Counter)
@@ -89,7 +90,7 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 }
 
 // Store returns the suppression store the Client consults.
-func (c *Client) Store() store.Store { return c.store }
+func (c *Client) Store() store.Store { return unwrapStore(c.store) }
 
 // GetAccount calls SES's GetAccount unchanged; it is here so that a Client
 // satisfies SESv2API.

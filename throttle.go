@@ -65,7 +65,7 @@ func (r throttlesNotRetried) GetAttemptToken(ctx context.Context) (func(error) e
 }
 
 // afterError decides what an SES error on attempt (counting from 1) of a
-// send of n recipients means: retry (after the backoff, already waited), or
+// send of n recipients, paced at pacedAt, means: retry (after the backoff, already waited), or
 // the final error. SES errors are told apart by type, never by message:
 //
 //   - SendingPausedException, AccountSuspendedException: final; they open
@@ -81,7 +81,7 @@ func (r throttlesNotRetried) GetAttemptToken(ctx context.Context) (func(error) e
 //     slowed and the send retried after a jittered backoff, within ctx and
 //     Options.ThrottleRetries.
 //   - anything else (MessageRejected, ...): final, for this message only.
-func (c *Client) afterError(ctx context.Context, n, attempt int, err error) (retry bool, final error) {
+func (c *Client) afterError(ctx context.Context, n, attempt int, pacedAt time.Time, err error) (retry bool, final error) {
 	var (
 		paused    *types.SendingPausedException
 		suspended *types.AccountSuspendedException
@@ -93,12 +93,12 @@ func (c *Client) afterError(ctx context.Context, n, attempt int, err error) (ret
 	case errors.As(err, &suspended):
 		c.breaker.trip(suspended.ErrorCode(), err)
 	case errors.As(err, &tooMany):
-		return c.throttled(ctx, n, attempt, err)
+		return c.throttled(ctx, n, attempt, pacedAt, err)
 	}
 	return false, fmt.Errorf("sesguard: %w", err)
 }
 
-func (c *Client) throttled(ctx context.Context, n, attempt int, err error) (bool, error) {
+func (c *Client) throttled(ctx context.Context, n, attempt int, pacedAt time.Time, err error) (bool, error) {
 	now := c.now()
 	if c.account != nil && c.account.refresh(ctx, now.Add(-throttleRefreshGap)) == nil {
 		if q := c.quota.spent(c.now(), n); q != nil {
@@ -106,7 +106,7 @@ func (c *Client) throttled(ctx context.Context, n, attempt int, err error) (bool
 			return false, q
 		}
 	}
-	c.pace.throttled(now)
+	c.pace.throttled(pacedAt, now)
 	if attempt > c.retries {
 		return false, fmt.Errorf("sesguard: throttled %d times: %w", attempt, err)
 	}

@@ -27,6 +27,19 @@
 // nothing and fails at once. Time is Redis's own (the TIME command), so the
 // processes' clocks need not agree; tests may inject a clock instead.
 //
+// # Priorities across processes
+//
+// The Limiter serves sesguard's priorities (see sesguard.Priority) in every
+// process that shares the key. A transactional request reserves its tokens
+// in one script call, from the whole bucket, and sleeps only for its own
+// reservation. A bulk request takes tokens only when the bucket holds
+// sesguard.TransactionalReserve tokens more than it needs, and otherwise
+// takes nothing and asks again when they should be there; within a process
+// bulk requests ask one at a time, in arrival order. Bulk requests never
+// reserve ahead, so a password reset sent while every process pushes a
+// campaign at the full rate finds its tokens in the reserve, or waits at
+// most one token's interval.
+//
 // # When Redis is unreachable
 //
 // By default the limiter fails closed: WaitN returns an [*UnavailableError]

@@ -84,6 +84,8 @@ type Limiter struct {
 	limit rate.Limit
 	burst int
 	local gcra // the fallback state when Redis fails and FailOpen is set
+
+	bulk chan struct{} // the bulk turn: held by this process's bulk send that waits for tokens
 }
 
 var (
@@ -118,7 +120,7 @@ func New(rdb redis.Scripter, account, region string, optFns ...func(*Options)) (
 		o.Prefix = "sesguard:rate:"
 	}
 	l := &Limiter{rdb: rdb, key: o.Prefix + account + ":" + region, opts: o, log: o.Logger,
-		sleep: o.Sleep, limit: o.Rate, burst: o.Burst}
+		sleep: o.Sleep, limit: o.Rate, burst: o.Burst, bulk: make(chan struct{}, 1)}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -161,10 +163,12 @@ func (l *Limiter) SetBurstAt(_ time.Time, newBurst int) {
 }
 
 // WaitN blocks until n tokens are taken, or fails at once, taking nothing,
-// when the wait would pass ctx's deadline. n may exceed the burst. When
-// Redis cannot be reached it returns an *UnavailableError, or, with
-// Options.FailOpen, waits on the local fallback. When ctx ends while Redis
-// has not answered (a stalled connection), WaitN returns ctx.Err() at once.
+// when the wait would pass ctx's deadline. n may exceed the burst. It
+// serves the priority of ctx (sesguard.PriorityOf) as the package
+// documentation says. When Redis cannot be reached it returns an
+// *UnavailableError, or, with Options.FailOpen, waits on the local
+// fallback. When ctx ends while Redis has not answered (a stalled
+// connection), WaitN returns ctx.Err() at once.
 func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if n <= 0 {
 		return nil
@@ -172,46 +176,96 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	bulk := sesguard.PriorityOf(ctx) == sesguard.PriorityBulk
+	if bulk {
+		select {
+		case l.bulk <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-l.bulk }()
+	}
+	for {
+		taken, wait, err := l.take(ctx, n, bulk)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			if err := l.sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+		if taken {
+			return nil
+		}
+	}
+}
+
+// take asks for n tokens once. A transactional request takes them and
+// returns the wait until they may be used; a bulk one takes them only if
+// they may be used now, and otherwise returns the wait before asking again.
+func (l *Limiter) take(ctx context.Context, n int, bulk bool) (taken bool, wait time.Duration, err error) {
 	l.mu.Lock()
 	limit, burst := l.limit, l.burst
 	l.mu.Unlock()
 	if limit == rate.Inf {
-		return nil
+		return true, 0, nil
 	}
 	if !(limit > 0) || burst < 1 {
-		return fmt.Errorf("redislimiter: rate %v with burst %d admits nothing", limit, burst)
+		return false, 0, fmt.Errorf("redislimiter: rate %v with burst %d admits nothing", limit, burst)
 	}
-	interval := intervalOf(limit)
+	q := request{interval: intervalOf(limit), burst: int64(burst), n: int64(n), maxWait: -1}
+	if bulk {
+		q.bulk, q.keep = 1, int64(sesguard.TransactionalReserve(burst))
+	}
 	now := time.Now
 	if l.opts.Now != nil {
 		now = l.opts.Now
 	}
-	maxWait := int64(-1) // microseconds; negative: no deadline
 	if deadline, ok := ctx.Deadline(); ok {
-		maxWait = max(0, deadline.Sub(now()).Microseconds())
+		q.maxWait = max(0, deadline.Sub(now()).Microseconds())
 	}
-	ok, wait, err := l.reserve(ctx, interval, burst, n, maxWait)
+	status, wait, err := l.reserve(ctx, q)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, 0, ctx.Err()
 		}
 		uerr := &UnavailableError{Key: l.key, Err: err}
 		if !l.opts.FailOpen {
-			return uerr
+			return false, 0, uerr
 		}
 		l.log.WarnContext(ctx, "redislimiter: Redis unavailable; pacing locally (FailOpen)", "key", l.key, "err", err)
 		l.mu.Lock()
-		ok, wait = l.local.reserve(now().UnixMicro(), interval, int64(burst), int64(n), maxWait)
+		status, wait = l.local.reserve(now().UnixMicro(), q)
 		l.mu.Unlock()
 	}
-	if !ok {
-		return fmt.Errorf("redislimiter: %d tokens must wait %v, past the context's deadline: %w", n, wait, context.DeadlineExceeded)
+	switch status {
+	case refused:
+		what := "tokens"
+		if bulk {
+			what = "bulk tokens"
+		}
+		return false, 0, fmt.Errorf("redislimiter: %d %s must wait %v, past the context's deadline: %w", n, what, wait, context.DeadlineExceeded)
+	case later:
+		return false, wait, nil
 	}
-	if wait <= 0 {
-		return nil
-	}
-	return l.sleep(ctx, wait)
+	return true, wait, nil
 }
+
+// request is one ask for tokens: n of them at interval microseconds each,
+// from a bucket of burst, waiting at most maxWait microseconds (negative:
+// no limit). A bulk request (bulk 1) must leave keep tokens in the bucket,
+// and takes nothing unless it may go now.
+type request struct {
+	interval, burst, n, maxWait, bulk, keep int64
+}
+
+// The answers of the script and of gcra.reserve.
+const (
+	refused = 0 // nothing taken: the wait passes maxWait
+	granted = 1 // taken; go after the wait
+	later   = 2 // a bulk request: nothing taken; ask again after the wait
+)
 
 // intervalOf is the microseconds between tokens at r, rounded up so that
 // the shared pace is never faster than r.
@@ -226,79 +280,90 @@ local burst = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local maxwait = tonumber(ARGV[4])
 local now = tonumber(ARGV[5])
+local bulk = tonumber(ARGV[6])
+local keep = tonumber(ARGV[7])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
-local wait = tat - now - (burst - math.min(n, burst)) * interval
+local room = burst - keep
+local wait = tat - now - (room - math.min(n, room)) * interval
 if wait < 0 then wait = 0 end
 if maxwait >= 0 and wait > maxwait then return {0, wait} end
+if bulk == 1 and wait > 0 then return {2, wait} end
 tat = tat + n * interval
 redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
 return {1, wait}
 `)
 
-// reserve runs the script: it takes n tokens unless the wait for them is
-// longer than maxWait microseconds (negative: no limit), and returns the
-// wait. It returns ctx's error as soon as ctx is done, even when Redis has
-// not answered: go-redis bounds a call by its own ReadTimeout, not by the
+// reserve runs the script for q, and returns its answer and the wait. It
+// returns ctx's error as soon as ctx is done, even when Redis has not
+// answered: go-redis bounds a call by its own ReadTimeout, not by the
 // context's deadline, unless the client was built with
 // ContextTimeoutEnabled. The call left behind ends within that timeout; if
 // Redis then runs the script, its tokens are taken unused, which can only
 // slow the shared pace.
-func (l *Limiter) reserve(ctx context.Context, interval int64, burst, n int, maxWait int64) (bool, time.Duration, error) {
+func (l *Limiter) reserve(ctx context.Context, q request) (int, time.Duration, error) {
 	type reply struct {
-		ok   bool
-		wait time.Duration
-		err  error
+		status int
+		wait   time.Duration
+		err    error
 	}
 	done := make(chan reply, 1)
 	go func() {
-		ok, wait, err := l.run(ctx, interval, burst, n, maxWait)
-		done <- reply{ok, wait, err}
+		status, wait, err := l.run(ctx, q)
+		done <- reply{status, wait, err}
 	}()
 	select {
 	case r := <-done:
-		return r.ok, r.wait, r.err
+		return r.status, r.wait, r.err
 	case <-ctx.Done():
-		return false, 0, ctx.Err()
+		return refused, 0, ctx.Err()
 	}
 }
 
 // run runs the script on Redis and decodes its answer.
-func (l *Limiter) run(ctx context.Context, interval int64, burst, n int, maxWait int64) (bool, time.Duration, error) {
+func (l *Limiter) run(ctx context.Context, q request) (int, time.Duration, error) {
 	now := int64(-1)
 	if l.opts.Now != nil {
 		now = l.opts.Now().UnixMicro()
 	}
 	res, err := script.Run(ctx, l.rdb, []string{l.key},
-		strconv.FormatInt(interval, 10), burst, n, strconv.FormatInt(maxWait, 10), strconv.FormatInt(now, 10)).Int64Slice()
+		strconv.FormatInt(q.interval, 10), q.burst, q.n, strconv.FormatInt(q.maxWait, 10), strconv.FormatInt(now, 10), q.bulk, q.keep).Int64Slice()
 	if err != nil {
-		return false, 0, err
+		return refused, 0, err
 	}
-	if len(res) != 2 {
-		return false, 0, fmt.Errorf("redislimiter: the script answered %v", res)
+	if len(res) != 2 || res[0] < refused || res[0] > later {
+		return refused, 0, fmt.Errorf("redislimiter: the script answered %v", res)
 	}
-	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+	return int(res[0]), time.Duration(res[1]) * time.Microsecond, nil
 }
 
 // gcra is the script's algorithm in process, for FailOpen: tat is the
 // theoretical arrival time, in microseconds, when the bucket is full again.
 type gcra struct{ tat int64 }
 
-// reserve takes n tokens at now (microseconds) unless the wait for them is
-// longer than maxWait (negative: no limit), and returns the wait: the time
-// until the bucket holds min(n, burst) tokens.
-func (g *gcra) reserve(now, interval, burst, n, maxWait int64) (bool, time.Duration) {
+// reserve answers q at now (microseconds). The wait is the time until the
+// bucket holds min(n, room) tokens on top of the keep, where room is what
+// the keep leaves of the burst. A request whose wait passes maxWait is
+// refused; a bulk request that would have to wait takes nothing
+// and is told to ask again later; any other takes n tokens, leaving the
+// bucket in debt for a message larger than the burst.
+func (g *gcra) reserve(now int64, q request) (int, time.Duration) {
 	tat := max(g.tat, now)
-	wait := max(0, tat-now-(burst-min(n, burst))*interval)
-	if maxWait >= 0 && wait > maxWait {
-		return false, time.Duration(wait) * time.Microsecond
+	room := q.burst - q.keep
+	wait := max(0, tat-now-(room-min(q.n, room))*q.interval)
+	d := time.Duration(wait) * time.Microsecond
+	switch {
+	case q.maxWait >= 0 && wait > q.maxWait:
+		return refused, d
+	case q.bulk == 1 && wait > 0:
+		return later, d
 	}
-	g.tat = tat + n*interval
-	return true, time.Duration(wait) * time.Microsecond
+	g.tat = tat + q.n*q.interval
+	return granted, d
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

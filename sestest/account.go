@@ -42,6 +42,14 @@ type Account struct {
 	// EnforcementStatus is what GetAccount reports: "HEALTHY" (default),
 	// "PROBATION" or "SHUTDOWN". SHUTDOWN also pauses sending.
 	EnforcementStatus string
+
+	// SuppressedReasons are the reasons for which SES adds an address to
+	// the account-level suppression list by itself: "BOUNCE" (a permanent
+	// bounce) and "COMPLAINT". nil means both, SES's default for accounts
+	// made since November 2019; an empty, non-nil slice turns the list's
+	// automatic additions off. Mailbox simulator addresses are never added.
+	// PutAccountSuppressionAttributes changes it over HTTP.
+	SuppressedReasons []string
 }
 
 const (
@@ -61,6 +69,11 @@ func (a Account) validate() error {
 	case a.Max24HourSend < unlimitedDailyQuota || math.IsNaN(a.Max24HourSend) || math.IsInf(a.Max24HourSend, 0):
 		return fmt.Errorf("sestest: Max24HourSend %v: want -1 (unlimited), 0 (the default) or a positive number", a.Max24HourSend)
 	}
+	for _, r := range a.SuppressedReasons {
+		if err := checkReason(r); err != nil {
+			return fmt.Errorf("sestest: SuppressedReasons: %s", err.message)
+		}
+	}
 	switch strings.ToUpper(a.EnforcementStatus) {
 	case "", statusHealthy, "PROBATION", statusShutdown:
 	default:
@@ -73,11 +86,22 @@ func (a Account) validate() error {
 // defaults that depend on Sandbox.
 func (a Account) withDefaults() Account {
 	a.VerifiedIdentities = append([]string(nil), a.VerifiedIdentities...)
+	if a.SuppressedReasons != nil {
+		a.SuppressedReasons = append([]string{}, a.SuppressedReasons...)
+	}
 	if a.EnforcementStatus == "" {
 		a.EnforcementStatus = statusHealthy
 	}
 	a.EnforcementStatus = strings.ToUpper(a.EnforcementStatus)
 	return a
+}
+
+// suppressedReasons is SuppressedReasons with its default filled in.
+func (a *Account) suppressedReasons() []string {
+	if a.SuppressedReasons == nil {
+		return []string{reasonBounce, reasonComplaint}
+	}
+	return a.SuppressedReasons
 }
 
 func (a *Account) rate() float64 {
@@ -137,7 +161,7 @@ func (s *Server) UpdateAccount(fn func(*Account)) error {
 }
 
 // Account returns the account's current settings with defaults filled in:
-// MaxSendRate and Max24HourSend are the values in force.
+// MaxSendRate, Max24HourSend and SuppressedReasons are the values in force.
 func (s *Server) Account() Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,6 +169,7 @@ func (s *Server) Account() Account {
 	a.VerifiedIdentities = append([]string(nil), a.VerifiedIdentities...)
 	a.MaxSendRate = a.rate()
 	a.Max24HourSend = a.dailyQuota()
+	a.SuppressedReasons = append([]string{}, a.suppressedReasons()...)
 	return a
 }
 
@@ -175,7 +200,26 @@ func (s *Server) getAccount(w http.ResponseWriter, _ *http.Request, _ []byte) *a
 	resp.SendQuota.MaxSendRate = a.rate()
 	resp.SendQuota.SentLast24Hours = float64(s.window.sum(now))
 	resp.SendingEnabled = a.sendingEnabled()
+	resp.SuppressionAttributes.SuppressedReasons = append([]string{}, a.suppressedReasons()...)
 	s.mu.Unlock()
-	resp.SuppressionAttributes.SuppressedReasons = []string{reasonBounce, reasonComplaint}
 	return writeJSON(w, resp)
+}
+
+// putAccountSuppressionAttributes sets the reasons SES lists addresses for.
+func (s *Server) putAccountSuppressionAttributes(w http.ResponseWriter, _ *http.Request, body []byte) *apiError {
+	var req struct {
+		SuppressedReasons []string `json:"SuppressedReasons"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	for _, r := range req.SuppressedReasons {
+		if err := checkReason(r); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.account.SuppressedReasons = append([]string{}, req.SuppressedReasons...)
+	s.mu.Unlock()
+	return writeJSON(w, struct{}{})
 }

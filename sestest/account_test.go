@@ -139,19 +139,21 @@ func TestSandboxQuotas(t *testing.T) {
 }
 
 // TestSendingStates checks paused, shut down and suspended accounts for
-// both send operations.
+// both send operations: SendEmail fails, SendBulkEmail reports the state
+// in each entry's status.
 func TestSendingStates(t *testing.T) {
 	cases := []struct {
 		name    string
 		change  func(*sestest.Account)
 		code    string
+		bulk    types.BulkEmailStatus
 		enabled bool
 		status  string
 	}{
-		{"paused", func(a *sestest.Account) { a.SendingPaused = true }, "SendingPausedException", false, "HEALTHY"},
-		{"shut down", func(a *sestest.Account) { a.EnforcementStatus = "shutdown" }, "SendingPausedException", false, "SHUTDOWN"},
-		{"suspended", func(a *sestest.Account) { a.Suspended = true }, "AccountSuspendedException", false, "HEALTHY"},
-		{"on probation", func(a *sestest.Account) { a.EnforcementStatus = "PROBATION" }, "", true, "PROBATION"},
+		{"paused", func(a *sestest.Account) { a.SendingPaused = true }, "SendingPausedException", types.BulkEmailStatusAccountSendingPaused, false, "HEALTHY"},
+		{"shut down", func(a *sestest.Account) { a.EnforcementStatus = "shutdown" }, "SendingPausedException", types.BulkEmailStatusAccountSendingPaused, false, "SHUTDOWN"},
+		{"suspended", func(a *sestest.Account) { a.Suspended = true }, "AccountSuspendedException", types.BulkEmailStatusAccountSuspended, false, "HEALTHY"},
+		{"on probation", func(a *sestest.Account) { a.EnforcementStatus = "PROBATION" }, "", types.BulkEmailStatusSuccess, true, "PROBATION"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,19 +164,20 @@ func TestSendingStates(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, sendErr := client.SendEmail(ctxT(t), simple("a@example.com"))
-			_, bulkErr := client.SendBulkEmail(ctxT(t), &sesv2.SendBulkEmailInput{
+			bulk, bulkErr := client.SendBulkEmail(ctxT(t), &sesv2.SendBulkEmailInput{
 				FromEmailAddress: new("sender@example.com"),
 				DefaultContent:   &types.BulkEmailContent{Template: &types.Template{TemplateName: new("T")}},
 				BulkEmailEntries: []types.BulkEmailEntry{{Destination: &types.Destination{ToAddresses: []string{"a@example.com"}}}},
 			})
-			for name, err := range map[string]error{"SendEmail": sendErr, "SendBulkEmail": bulkErr} {
-				code := ""
-				if err != nil {
-					code = errorCode(err)
-				}
-				if code != tc.code {
-					t.Errorf("%s: %v, want %s", name, err, tc.code)
-				}
+			code := ""
+			if sendErr != nil {
+				code = errorCode(sendErr)
+			}
+			if code != tc.code {
+				t.Errorf("SendEmail: %v, want %s", sendErr, tc.code)
+			}
+			if bulkErr != nil || bulk.BulkEmailEntryResults[0].Status != tc.bulk {
+				t.Errorf("SendBulkEmail: %v, %+v, want entry status %s", bulkErr, bulk, tc.bulk)
 			}
 			var paused *types.SendingPausedException
 			if tc.code == "SendingPausedException" && !errors.As(sendErr, &paused) {

@@ -14,6 +14,20 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	bulk    string // the status of a SendBulkEmail entry that meets this error, "" to derive it from code
+}
+
+// bulkStatus is the BulkEmailStatus of an entry that met e.
+func (e *apiError) bulkStatus() string {
+	switch {
+	case e.bulk != "":
+		return e.bulk
+	case e.code == "MessageRejected":
+		return "MESSAGE_REJECTED"
+	case e.code == "BadRequestException":
+		return "INVALID_PARAMETER"
+	}
+	return "FAILED"
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -69,8 +83,8 @@ func notVerified(region string, identities []string) *apiError {
 }
 
 var (
-	errMaxSendRate = &apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Maximum sending rate exceeded."}
-	errDailyQuota  = &apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Daily message quota exceeded."}
-	errPaused      = &apiError{status: http.StatusBadRequest, code: "SendingPausedException", message: "The message can't be sent because the account's ability to send email is currently paused."}
-	errSuspended   = &apiError{status: http.StatusBadRequest, code: "AccountSuspendedException", message: "The message can't be sent because the account's ability to send email has been permanently restricted."}
+	errMaxSendRate = &apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Maximum sending rate exceeded.", bulk: "ACCOUNT_THROTTLED"}
+	errDailyQuota  = &apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Daily message quota exceeded.", bulk: "ACCOUNT_DAILY_QUOTA_EXCEEDED"}
+	errPaused      = &apiError{status: http.StatusBadRequest, code: "SendingPausedException", message: "The message can't be sent because the account's ability to send email is currently paused.", bulk: "ACCOUNT_SENDING_PAUSED"}
+	errSuspended   = &apiError{status: http.StatusBadRequest, code: "AccountSuspendedException", message: "The message can't be sent because the account's ability to send email has been permanently restricted.", bulk: "ACCOUNT_SUSPENDED"}
 )

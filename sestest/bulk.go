@@ -39,11 +39,14 @@ type bulkEmailEntryResult struct {
 // maxBulkEntries is SES's limit on entries per SendBulkEmail call.
 const maxBulkEntries = 50
 
-// sendBulkEmail sends one templated message per entry. Errors that concern
-// the whole call (a paused account, an unverified sender, a missing
-// template, the rate or the daily quota for all entries together) fail the
-// call; an entry's own problem (a bad address, an unverified recipient in
-// the sandbox) is reported in its result and the other entries still go.
+// sendBulkEmail sends one templated message per entry, in order. Only a
+// malformed request fails the call; every other error is its entry's
+// result, with the statuses SES's model defines: TEMPLATE_NOT_FOUND,
+// CONFIGURATION_SET_NOT_FOUND, ACCOUNT_SENDING_PAUSED, ACCOUNT_SUSPENDED,
+// MESSAGE_REJECTED (an unverified sender or, in the sandbox, recipient),
+// ACCOUNT_THROTTLED and ACCOUNT_DAILY_QUOTA_EXCEEDED (each entry takes its
+// recipients from the rate bucket and the daily quota in turn), and
+// INVALID_PARAMETER for a bad address.
 func (s *Server) sendBulkEmail(w http.ResponseWriter, r *http.Request, body []byte) *apiError {
 	var req sendBulkEmailRequest
 	if err := decodeJSON(body, &req); err != nil {
@@ -69,10 +72,7 @@ func (s *Server) sendBulkEmail(w http.ResponseWriter, r *http.Request, body []by
 	for i, e := range req.BulkEmailEntries {
 		o, err := s.bulkEntry(&req, e)
 		if err != nil {
-			if err.code == "NotFoundException" {
-				return err
-			}
-			results[i] = bulkEmailEntryResult{Status: "INVALID_PARAMETER", Error: err.message}
+			results[i] = bulkEmailEntryResult{Status: err.bulkStatus(), Error: err.message}
 			continue
 		}
 		o.sourceIP = clientIP(r)
@@ -81,39 +81,17 @@ func (s *Server) sendBulkEmail(w http.ResponseWriter, r *http.Request, body []by
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.account.sendError(); err != nil {
-		return err
-	}
-	from, ok := firstSender(entries)
-	if !ok {
-		return writeJSON(w, struct{ BulkEmailEntryResults []bulkEmailEntryResult }{results})
-	}
-	if err := s.checkSender(from); err != nil {
-		return err
-	}
-	total, counted := 0, 0
+	now := s.now()
 	for i, o := range entries {
 		if o == nil {
 			continue
 		}
-		if err := s.checkRecipients(o.recipients); err != nil {
-			results[i] = bulkEmailEntryResult{Status: "MESSAGE_REJECTED", Error: err.message}
-			entries[i] = nil
+		id, err := s.sendLocked(o, now)
+		if err != nil {
+			results[i] = bulkEmailEntryResult{Status: err.bulkStatus(), Error: err.message}
 			continue
 		}
-		total += len(o.recipients)
-		counted += countedRecipients(o.recipients)
-	}
-	now := s.now()
-	if total > 0 {
-		if err := s.admit(total, counted, now); err != nil {
-			return err
-		}
-	}
-	for i, o := range entries {
-		if o != nil {
-			results[i] = bulkEmailEntryResult{Status: "SUCCESS", MessageID: s.acceptLocked(o, now)}
-		}
+		results[i] = bulkEmailEntryResult{Status: "SUCCESS", MessageID: id}
 	}
 	return writeJSON(w, struct{ BulkEmailEntryResults []bulkEmailEntryResult }{results})
 }
@@ -164,13 +142,4 @@ func mergeTags(defaults, replacements []messageTag) []messageTag {
 		}
 	}
 	return out
-}
-
-func firstSender(entries []*outgoing) (string, bool) {
-	for _, o := range entries {
-		if o != nil {
-			return o.fromAddr, true
-		}
-	}
-	return "", false
 }

@@ -27,16 +27,49 @@
 // # Operations
 //
 // SendEmail (Simple, Raw and Template content), SendBulkEmail, GetAccount,
-// Put/Get/List/DeleteSuppressedDestination (the account-level suppression
-// list, paginated) and GetEmailAddressInsights. Any other operation answers
-// UnknownOperationException. Bad input gets SES's error shape — a 4xx
-// status, the X-Amzn-ErrorType header and {"message": ...} — and never a 500:
-// BadRequestException for malformed JSON, missing members, no recipients,
-// more than 50 recipients or a bad address; MessageRejected for a raw message
-// over 10 MB or an unverified identity; NotFoundException for an unknown
-// template. [Server.SetFault] makes an operation answer an error of the
-// test's choosing, for errors the emulated account cannot produce by itself
+// PutAccountSuppressionAttributes, Put/Get/List/DeleteSuppressedDestination
+// (the account-level suppression list, paginated),
+// GetEmailAddressInsights; Create/Get/List/DeleteEmailIdentity;
+// Create/Get/List/DeleteConfigurationSet and
+// Create/Get/DeleteConfigurationSetEventDestination(s);
+// Create/Get/Update/List/DeleteEmailTemplate — enough for a suite in any
+// language to set its account up over HTTP. Any other operation answers
+// 404 UnknownOperationException, as SES does. Bad input gets SES's error
+// shape — a 4xx status, the X-Amzn-ErrorType header and {"message": ...} —
+// and never a 500: BadRequestException for malformed JSON, missing members,
+// no recipients, more than 50 recipients or a bad address; MessageRejected
+// for a raw message over 10 MB or an unverified identity;
+// NotFoundException for an unknown template or configuration set.
+// SendBulkEmail reports what fails one entry in that entry's status
+// (TEMPLATE_NOT_FOUND, ACCOUNT_THROTTLED, ACCOUNT_SENDING_PAUSED, ...), as
+// SES's model defines, and sends the others. [Server.SetFault] makes an
+// operation answer an error of the test's choosing, for errors the
+// emulated account cannot produce by itself
 // (MailFromDomainNotVerifiedException, InternalServiceErrorException, ...).
+//
+// With [Options.RequireSignature] the server checks every request's AWS
+// Signature Version 4 against [Options.Credentials] and answers SES's 403
+// errors (MissingAuthenticationTokenException, InvalidSignatureException,
+// UnrecognizedClientException) otherwise, so a client's signing bug shows.
+//
+// # Identities and configuration sets
+//
+// [Options.Identities] and [Server.SetIdentity] give the account sending
+// identities with their verification, DKIM and custom MAIL FROM state, as
+// GetEmailIdentity reports them; only a verified identity may send.
+// A message may name only a configuration set that exists
+// ([Options.ConfigurationSets], [Server.SetConfigurationSet] or
+// CreateConfigurationSet); the set publishes the event types its enabled
+// SNS event destinations match.
+//
+// # The account-level suppression list
+//
+// As at SES, a permanent bounce or a complaint on an ordinary address puts
+// it on the account-level suppression list, for the reasons the account
+// suppresses ([Account.SuppressedReasons], both by default), with the
+// message and feedback ids in GetSuppressedDestination's Attributes; mail
+// to it then bounces Permanent/OnAccountSuppressionList. Mailbox simulator
+// addresses are never listed.
 //
 // # The mailbox simulator
 //
@@ -90,7 +123,8 @@
 //
 // Every accepted message produces identity notifications (the
 // "notificationType" format: Delivery, Bounce, Complaint). A message that
-// names a configuration set also produces configuration set events (the
+// names a configuration set also produces the configuration set events its
+// event destinations match (the
 // "eventType" format: Send, Delivery, Bounce, Complaint, Reject,
 // Rendering Failure, DeliveryDelay, Subscription, Open, Click) whose mail.tags carry
 // ses:configuration-set, ses:operation, ses:source-ip, ses:from-domain,
@@ -123,6 +157,24 @@
 // [Server.SNSHTTPClient], whose transport answers the certificate, the
 // SubscribeURL and the UnsubscribeURL in process and refuses every other
 // host. A production verifier must never trust this certificate by default.
+//
+// # Running as a server
+//
+// The command sesguard emulator (package
+// github.com/sesguard/sesguard/cmd/sesguard) runs a Server on a fixed
+// address for suites in any language; [Options.Addr] does the same from
+// Go. Such a suite points its SDK at [Server.URL] with [AccessKeyID] and
+// [SecretAccessKey], and uses the control endpoints under /sestest/, which
+// are not SES operations:
+//
+//   - GET /sestest/signing-cert.pem: the signing certificate (PEM), to
+//     give the suite's SNS verifier for [Server.SigningCertURL];
+//   - POST /sestest/subscriptions with {"Endpoint": URL,
+//     "RawMessageDelivery": bool, "Confirmed": bool}: [Server.Subscribe];
+//     Confirmed skips the handshake ([SubscribeOptions.Confirmed]);
+//   - GET /sestest/sns?<the SubscribeURL's query>: confirms (or ends) a
+//     subscription, as the SubscribeURL does at SNS;
+//   - GET /sestest/notifications: [Server.Notifications] as JSON.
 //
 // # Time and concurrency
 //

@@ -184,25 +184,24 @@ func delivered(o Outcome) bool {
 
 // eventBuilder makes the notifications for one accepted message.
 type eventBuilder struct {
-	s      *Server
-	o      *outgoing
-	id     string
-	now    time.Time
-	ts     string
-	out    []*Notification
-	events bool // the message names a configuration set
+	s   *Server
+	o   *outgoing
+	id  string
+	now time.Time
+	ts  string
+	out []*Notification
+	set *configSet // the message's configuration set, nil for none
 }
 
 // events returns, in order, the notifications for message id whose
 // recipients have the given outcomes: identity notifications (Delivery,
 // Bounce, Complaint) always, and configuration set events when the message
-// names a configuration set. Recipients with the same result share one
+// names a configuration set whose event destinations publish them.
+// Recipients with the same result share one
 // notification, as SES may batch them.
 func (s *Server) events(o *outgoing, id string, outcomes []Outcome, now time.Time) []*Notification {
-	b := &eventBuilder{s: s, o: o, id: id, now: now, ts: timestamp(now), events: o.configSet != ""}
-	if b.events {
-		b.add(EventFormat, "Send", o.recipients, func(p *sesPayload) { p.Send = &struct{}{} })
-	}
+	b := &eventBuilder{s: s, o: o, id: id, now: now, ts: timestamp(now), set: s.configSets[o.configSet]}
+	b.add(EventFormat, "Send", o.recipients, func(p *sesPayload) { p.Send = &struct{}{} })
 	switch {
 	case hasVirus(o):
 		b.add(EventFormat, "Reject", o.recipients, func(p *sesPayload) { p.Reject = &rejectObj{Reason: "Bad content"} })
@@ -255,7 +254,7 @@ func (s *Server) events(o *outgoing, id string, outcomes []Outcome, now time.Tim
 
 // add appends a notification of format f about recipients.
 func (b *eventBuilder) add(f Format, typ string, recipients []string, fill func(*sesPayload)) {
-	if f == EventFormat && !b.events {
+	if f == EventFormat && (b.set == nil || !b.set.publishes(typ)) {
 		return
 	}
 	p := &sesPayload{Mail: b.mail(f, typ)}
@@ -281,6 +280,11 @@ func (b *eventBuilder) bounce(k bounceKind, rs []string) {
 		recipients[i] = bouncedRecipient{EmailAddress: r, Action: "failed", Status: k.status, DiagnosticCode: k.diagnostic}
 	}
 	feedback := b.s.ids.messageID(b.now)
+	if k.bounceType == "Permanent" && k.reachedMTA {
+		for _, r := range rs {
+			b.s.listLocked(r, reasonBounce, b.id, feedback, b.now)
+		}
+	}
 	b.both("Bounce", rs, func(p *sesPayload, _ Format) {
 		p.Bounce = &bounceObject{BounceType: k.bounceType, BounceSubType: k.subType, BouncedRecipients: recipients,
 			Timestamp: b.ts, FeedbackID: feedback, ReportingMTA: "dns; amazonses.com"}
@@ -297,6 +301,9 @@ func (b *eventBuilder) complaint(rs []string) {
 		recipients[i] = emailAddress{EmailAddress: r}
 	}
 	feedback := b.s.ids.messageID(b.now)
+	for _, r := range rs {
+		b.s.listLocked(r, reasonComplaint, b.id, feedback, b.now)
+	}
 	b.both("Complaint", rs, func(p *sesPayload, _ Format) {
 		p.Complaint = &complaintObj{FeedbackID: feedback, ComplainedRecipients: recipients, Timestamp: b.ts,
 			UserAgent: simulatorAgent, ComplaintFeedbackType: "abuse", ArrivalDate: b.ts}
@@ -363,7 +370,7 @@ func (b *eventBuilder) mail(f Format, typ string) *mailObject {
 	m := &mailObject{
 		Timestamp:        b.ts,
 		Source:           o.from,
-		SourceArn:        "arn:aws:ses:" + s.opts.Region + ":" + s.opts.AccountID + ":identity/" + identityFor(o.fromAddr, s.account.VerifiedIdentities),
+		SourceArn:        "arn:aws:ses:" + s.opts.Region + ":" + s.opts.AccountID + ":identity/" + identityFor(o.fromAddr, s.verifiedIdentitiesLocked()),
 		SendingAccountID: s.opts.AccountID,
 		MessageID:        b.id,
 		Destination:      o.recipients,

@@ -34,12 +34,15 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// start runs a server on a test clock and returns it with a client that
-// does not retry.
+// testConfigSets are the configuration sets the tests' messages name.
+var testConfigSets = []string{"ConfigSet", "cs", "events", "raw-set"}
+
+// start runs a server on a test clock, with the configuration sets of
+// testConfigSets, and returns it with a client that does not retry.
 func start(t *testing.T, optFns ...func(*sestest.Options)) (*sestest.Server, *sesv2.Client, *clock) {
 	t.Helper()
 	c := newClock()
-	fns := append([]func(*sestest.Options){func(o *sestest.Options) { o.Now = c.Now }}, optFns...)
+	fns := append([]func(*sestest.Options){func(o *sestest.Options) { o.Now = c.Now; o.ConfigurationSets = testConfigSets }}, optFns...)
 	srv := sestest.RunT(t, fns...)
 	return srv, srv.Client(sestest.NoRetries), c
 }

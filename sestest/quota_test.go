@@ -175,9 +175,10 @@ func TestUnlimitedDailyQuota(t *testing.T) {
 	}
 }
 
-// TestThrottledBulkSendTakesNothing: a bulk send over the rate is refused
-// whole, and no entry is sent.
-func TestThrottledBulkSendTakesNothing(t *testing.T) {
+// TestThrottledBulkEntries: each entry of a bulk send takes its tokens in
+// turn; the entry that finds the bucket empty is refused with
+// ACCOUNT_THROTTLED and not sent.
+func TestThrottledBulkEntries(t *testing.T) {
 	srv, client, _ := start(t, func(o *sestest.Options) {
 		o.Account.MaxSendRate = 2
 		o.Templates = map[string]sestest.Template{"T": {Subject: "s", Text: "t"}}
@@ -186,15 +187,22 @@ func TestThrottledBulkSendTakesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := []types.BulkEmailEntry{{Destination: &types.Destination{ToAddresses: []string{"x@example.com"}}}, {Destination: &types.Destination{ToAddresses: []string{"y@example.com"}}}}
-	_, err := client.SendBulkEmail(ctxT(t), &sesv2.SendBulkEmailInput{
+	out, err := client.SendBulkEmail(ctxT(t), &sesv2.SendBulkEmailInput{
 		FromEmailAddress: new("sender@example.com"),
 		DefaultContent:   &types.BulkEmailContent{Template: &types.Template{TemplateName: new("T")}},
 		BulkEmailEntries: entries,
 	})
-	if msg := throttleMessage(t, err); !strings.HasPrefix(msg, "Maximum sending rate") {
-		t.Fatalf("err %v", err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(srv.Messages()) != 1 {
-		t.Error("entries were sent")
+	r := out.BulkEmailEntryResults
+	if r[0].Status != types.BulkEmailStatusSuccess {
+		t.Errorf("entry 0: %s, want SUCCESS", r[0].Status)
+	}
+	if r[1].Status != types.BulkEmailStatusAccountThrottled || r[1].Error == nil || !strings.HasPrefix(*r[1].Error, "Maximum sending rate") {
+		t.Errorf("entry 1: %s %v, want ACCOUNT_THROTTLED", r[1].Status, r[1].Error)
+	}
+	if len(srv.Messages()) != 2 {
+		t.Errorf("%d messages accepted, want 2", len(srv.Messages()))
 	}
 }

@@ -199,7 +199,7 @@ func (s *Server) finish(o *outgoing) *apiError {
 			named, ok := s.templates[o.template]
 			s.mu.Unlock()
 			if !ok {
-				return notFound("Template %s does not exist.", o.template)
+				return templateNotFound(o.template)
 			}
 			t = &named
 		}
@@ -246,6 +246,9 @@ func (s *Server) sendLocked(o *outgoing, now time.Time) (string, *apiError) {
 	if err := s.account.sendError(); err != nil {
 		return "", err
 	}
+	if err := s.resolveConfigSet(o); err != nil {
+		return "", err
+	}
 	if err := s.checkSender(o.fromAddr); err != nil {
 		return "", err
 	}
@@ -258,10 +261,28 @@ func (s *Server) sendLocked(o *outgoing, now time.Time) (string, *apiError) {
 	return s.acceptLocked(o, now), nil
 }
 
+// resolveConfigSet gives o its sender identity's default configuration set
+// when it names none, and refuses a set that does not exist. It must be
+// called with s.mu held.
+func (s *Server) resolveConfigSet(o *outgoing) *apiError {
+	if o.configSet == "" {
+		if id, ok := s.identityLocked(identityFor(o.fromAddr, s.verifiedIdentitiesLocked())); ok {
+			o.configSet = id.ConfigurationSet
+		}
+	}
+	if o.configSet == "" {
+		return nil
+	}
+	if _, ok := s.configSets[o.configSet]; !ok {
+		return configSetNotFound(o.configSet)
+	}
+	return nil
+}
+
 // checkSender rejects a sender that is not a verified identity, in the
 // sandbox or whenever identities are configured.
 func (s *Server) checkSender(addr string) *apiError {
-	ids := s.account.VerifiedIdentities
+	ids := s.verifiedIdentitiesLocked()
 	if (s.account.Sandbox || len(ids) > 0) && !verified(addr, ids) {
 		return notVerified(s.opts.Region, []string{addr})
 	}
@@ -275,8 +296,9 @@ func (s *Server) checkRecipients(recipients []string) *apiError {
 		return nil
 	}
 	var failed []string
+	ids := s.verifiedIdentitiesLocked()
 	for _, r := range recipients {
-		if !isSimulator(r) && !verified(r, s.account.VerifiedIdentities) {
+		if !isSimulator(r) && !verified(r, ids) {
 			failed = append(failed, r)
 		}
 	}

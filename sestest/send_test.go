@@ -359,7 +359,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"start date", "GET", "/v2/email/suppression/addresses?StartDate=yesterday", "", "BadRequestException"},
 		{"next token", "GET", "/v2/email/suppression/addresses?NextToken=%25%25", "", "InvalidNextTokenException"},
 		{"insights without address", "POST", "/v2/email/email-address-insights", `{}`, "BadRequestException"},
-		{"unknown operation", "POST", "/v2/email/identities", `{}`, "UnknownOperationException"},
+		{"unknown operation", "POST", "/v2/email/contact-lists", `{}`, "UnknownOperationException"},
 		{"wrong method", "DELETE", "/v2/email/account", "", "UnknownOperationException"},
 		{"unknown path", "GET", "/", "", "UnknownOperationException"},
 	}

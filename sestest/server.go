@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,10 @@ import (
 
 // Options configures a [Server]. Every zero value is a documented default.
 type Options struct {
+	// Addr is the TCP address the server listens on. Default
+	// "127.0.0.1:0", a free loopback port.
+	Addr string
+
 	// Region is the AWS region the server pretends to be in. It appears in
 	// ARNs, in the SNS URLs and in error messages. Default "us-east-1".
 	Region string
@@ -54,6 +59,29 @@ type Options struct {
 	// NotFoundException.
 	Templates map[string]Template
 
+	// ConfigurationSets are the configuration sets that exist at start, each
+	// with one event destination that publishes every event type to the
+	// server's topic. A send naming a set that does not exist fails with
+	// NotFoundException, as at SES. Add sets later with
+	// [Server.SetConfigurationSet] or CreateConfigurationSet.
+	ConfigurationSets []string
+
+	// Identities are the sending identities that exist at start, beside
+	// Account.VerifiedIdentities, with their DKIM and MAIL FROM state. Add
+	// more later with [Server.SetIdentity] or CreateEmailIdentity.
+	Identities []Identity
+
+	// RequireSignature makes the server refuse, with SES's 403 errors, a
+	// request that is not signed with AWS Signature Version 4 by one of
+	// Credentials, so that a client's signing bug shows. Off by default:
+	// any request is served.
+	RequireSignature bool
+
+	// Credentials maps the access key ids the server accepts to their
+	// secret keys, for RequireSignature. Default: the one pair
+	// [Server.Client] signs with, [AccessKeyID] and [SecretAccessKey].
+	Credentials map[string]string
+
 	// DeliveryRetries is how often an HTTP delivery that failed (status 5xx,
 	// a 3xx, or no answer) is retried. SNS's default is 3. Default 3; a
 	// negative value means no retries.
@@ -72,6 +100,9 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() error {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
 	if o.Region == "" {
 		o.Region = "us-east-1"
 	}
@@ -102,6 +133,9 @@ func (o *Options) setDefaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Credentials == nil {
+		o.Credentials = map[string]string{AccessKeyID: SecretAccessKey}
+	}
 	return o.Account.validate()
 }
 
@@ -130,6 +164,8 @@ type Server struct {
 	mailboxes     map[string]Outcome
 	templates     map[string]Template
 	suppressed    map[string]*suppressedDestination
+	identities    map[string]*Identity
+	configSets    map[string]*configSet
 	messages      []Message
 	notifications []*Notification
 	autoReplies   []AutoReply
@@ -153,9 +189,9 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("sestest: listen on loopback: %w", err)
+		return nil, fmt.Errorf("sestest: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
 		opts:       o,
@@ -169,6 +205,8 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 		mailboxes:  make(map[string]Outcome, len(o.Mailboxes)),
 		templates:  make(map[string]Template, len(o.Templates)),
 		suppressed: make(map[string]*suppressedDestination),
+		identities: make(map[string]*Identity),
+		configSets: make(map[string]*configSet),
 		published:  make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -177,6 +215,13 @@ func NewServer(optFns ...func(*Options)) (*Server, error) {
 	}
 	for name, t := range o.Templates {
 		s.templates[name] = t
+	}
+	for _, name := range o.ConfigurationSets {
+		s.configSets[name] = &configSet{name: name, destinations: []*EventDestination{ptr(s.defaultDestination())}}
+	}
+	for _, id := range o.Identities {
+		id = id.withDefaults()
+		s.identities[id.Name] = &id
 	}
 	s.bucket.reset(s.account.rate(), s.now())
 	s.http = &http.Server{
@@ -267,10 +312,20 @@ func (s *Server) Client(optFns ...func(*sesv2.Options)) *sesv2.Client {
 	base := []func(*sesv2.Options){func(o *sesv2.Options) {
 		o.BaseEndpoint = aws.String(s.url)
 		o.Region = s.opts.Region
-		o.Credentials = credentials.NewStaticCredentialsProvider("AKIASESTEST000000000", "sestest-secret", "")
+		o.Credentials = credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")
 	}}
 	return sesv2.New(sesv2.Options{}, append(base, optFns...)...)
 }
+
+// AccessKeyID and SecretAccessKey are the credentials [Server.Client]
+// signs with, and the ones a server with RequireSignature accepts unless
+// [Options.Credentials] says otherwise.
+const (
+	AccessKeyID     = "AKIASESTEST000000000"
+	SecretAccessKey = "sestest-secret"
+)
+
+func ptr[T any](v T) *T { return &v }
 
 // NoRetries is an option for [Server.Client] (or sesv2.New) that turns the
 // SDK's retries off, so that a throttle or any other error reaches the
@@ -279,6 +334,9 @@ func NoRetries(o *sesv2.Options) { o.RetryMaxAttempts = 1 }
 
 // ServeHTTP answers one SES v2 API request. Requests to paths the server
 // does not emulate get an UnknownOperationException in SES's error shape.
+// Paths under /sestest/ are the server's own control endpoints, for test
+// suites outside the Go process (see "Running as a server" in the package
+// documentation).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -286,21 +344,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &apiError{status: http.StatusInternalServerError, code: "InternalServiceErrorException", message: "sestest: internal error"})
 		}
 	}()
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
 	w.Header().Set("x-amzn-RequestId", s.ids.uuid())
-	op, h, err := route(r)
+	op, params, err := route(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	body, err := readBody(r)
 	if err == nil {
-		err = s.injectedFault(op, body)
+		err = s.authenticate(r, body)
+	}
+	if err == nil {
+		err = s.injectedFault(op.name, body)
 	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := h(s, w, r, body); err != nil {
+	if err := op.handle(s, w, r, body, params); err != nil {
 		writeError(w, err)
 	}
 }
@@ -319,9 +384,6 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 	}
 	return body, nil
 }
-
-// handler answers one operation; body is the whole request body.
-type handler func(s *Server, w http.ResponseWriter, r *http.Request, body []byte) *apiError
 
 var _ interface {
 	Certificate(ctx context.Context, certURL string) (*x509.Certificate, error)

@@ -27,6 +27,11 @@ type SubscribeOptions struct {
 	// HTTPClient posts to the endpoint of an HTTP subscription. Default: a
 	// client with [Options.DeliveryTimeout] that does not follow redirects.
 	HTTPClient *http.Client
+
+	// Confirmed starts an HTTP subscription confirmed, without the
+	// SubscriptionConfirmation handshake, for an endpoint that cannot
+	// reach the SubscribeURL (a service outside the test process).
+	Confirmed bool
 }
 
 // Delivery is one attempt to deliver a message to a subscription.
@@ -106,8 +111,12 @@ func (s *Server) Subscribe(endpointURL string, optFns ...func(*SubscribeOptions)
 		}
 	}
 	sub.token = token(64)
-	id, body := s.confirmationEnvelope("SubscriptionConfirmation", sub.arn, sub.token, s.now())
-	sub.queue = append(sub.queue, outbound{typ: "SubscriptionConfirmation", id: id, body: body})
+	if sub.opts.Confirmed {
+		sub.state = confirmed
+	} else {
+		id, body := s.confirmationEnvelope("SubscriptionConfirmation", sub.arn, sub.token, s.now())
+		sub.queue = append(sub.queue, outbound{typ: "SubscriptionConfirmation", id: id, body: body})
+	}
 	if err := s.start(sub); err != nil {
 		return nil, err
 	}

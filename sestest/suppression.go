@@ -19,9 +19,23 @@ const (
 )
 
 type suppressedDestination struct {
-	address string
-	reason  string
-	updated time.Time
+	address    string
+	reason     string
+	updated    time.Time
+	messageID  string // the message whose bounce or complaint listed it; "" when put by the API
+	feedbackID string
+}
+
+// listLocked puts addr on the account-level suppression list because of
+// the bounce or complaint feedbackID about message messageID, as SES does
+// when the account suppresses reason. Mailbox simulator addresses are never
+// listed. It must be called with s.mu held.
+func (s *Server) listLocked(addr, reason, messageID, feedbackID string, now time.Time) {
+	if isSimulator(addr) || !slices.Contains(s.account.suppressedReasons(), reason) {
+		return
+	}
+	s.suppressed[canonicalKey(addr)] = &suppressedDestination{address: addr, reason: reason, updated: now,
+		messageID: messageID, feedbackID: feedbackID}
 }
 
 // epochSeconds is a timestamp as restJson1 sends it in a body: seconds since
@@ -78,21 +92,39 @@ type suppressedSummary struct {
 	LastUpdateTime epochSeconds `json:"LastUpdateTime"`
 }
 
-func (s *Server) getSuppressedDestination(w http.ResponseWriter, addr string) *apiError {
+// suppressedDetail is GetSuppressedDestination's SuppressedDestination:
+// the summary and, for an entry SES made, the ids of the message and of
+// the bounce or complaint that caused it.
+type suppressedDetail struct {
+	suppressedSummary
+	Attributes *suppressedAttributes `json:"Attributes,omitempty"`
+}
+
+type suppressedAttributes struct {
+	MessageID  string `json:"MessageId,omitempty"`
+	FeedbackID string `json:"FeedbackId,omitempty"`
+}
+
+func (s *Server) getSuppressedDestination(w http.ResponseWriter, _ *http.Request, _ []byte, params []string) *apiError {
+	addr := params[0]
 	s.mu.Lock()
 	d, ok := s.suppressed[canonicalKey(addr)]
-	var out suppressedSummary
+	var out suppressedDetail
 	if ok {
-		out = suppressedSummary{EmailAddress: d.address, Reason: d.reason, LastUpdateTime: epochSeconds(d.updated)}
+		out.suppressedSummary = suppressedSummary{EmailAddress: d.address, Reason: d.reason, LastUpdateTime: epochSeconds(d.updated)}
+		if d.messageID != "" {
+			out.Attributes = &suppressedAttributes{MessageID: d.messageID, FeedbackID: d.feedbackID}
+		}
 	}
 	s.mu.Unlock()
 	if !ok {
 		return notFound("Email address %s does not exist on your suppression list.", addr)
 	}
-	return writeJSON(w, struct{ SuppressedDestination suppressedSummary }{out})
+	return writeJSON(w, struct{ SuppressedDestination suppressedDetail }{out})
 }
 
-func (s *Server) deleteSuppressedDestination(w http.ResponseWriter, addr string) *apiError {
+func (s *Server) deleteSuppressedDestination(w http.ResponseWriter, _ *http.Request, _ []byte, params []string) *apiError {
+	addr := params[0]
 	s.mu.Lock()
 	key := canonicalKey(addr)
 	_, ok := s.suppressed[key]
@@ -138,11 +170,10 @@ func (s *Server) listSuppressedDestinations(w http.ResponseWriter, r *http.Reque
 	}
 	after := ""
 	if v := q.Get("NextToken"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
-			return &apiError{status: http.StatusBadRequest, code: "InvalidNextTokenException", message: "The specified NextToken is not valid."}
+		var err *apiError
+		if after, err = decodeToken(v); err != nil {
+			return err
 		}
-		after = string(b)
 	}
 
 	s.mu.Lock()
@@ -162,7 +193,7 @@ func (s *Server) listSuppressedDestinations(w http.ResponseWriter, r *http.Reque
 			continue
 		}
 		if len(page) == size {
-			next = base64.RawURLEncoding.EncodeToString([]byte(strings.ToLower(page[len(page)-1].EmailAddress)))
+			next = encodeToken(strings.ToLower(page[len(page)-1].EmailAddress))
 			break
 		}
 		page = append(page, suppressedSummary{EmailAddress: d.address, Reason: d.reason, LastUpdateTime: epochSeconds(d.updated)})
@@ -175,4 +206,16 @@ func (s *Server) listSuppressedDestinations(w http.ResponseWriter, r *http.Reque
 		SuppressedDestinationSummaries []suppressedSummary `json:"SuppressedDestinationSummaries"`
 		NextToken                      string              `json:"NextToken,omitempty"`
 	}{page, next})
+}
+
+// encodeToken makes the NextToken of a page that ends at key.
+func encodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// decodeToken returns the key a NextToken names.
+func decodeToken(token string) (string, *apiError) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) == 0 {
+		return "", &apiError{status: http.StatusBadRequest, code: "InvalidNextTokenException", message: "The specified NextToken is not valid."}
+	}
+	return string(b), nil
 }

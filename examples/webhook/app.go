@@ -31,6 +31,8 @@ type app struct {
 	srv     *http.Server
 	url     string     // the server's base URL
 	served  chan error // Serve's result
+	metrics *http.Server
+	metURL  string // the metrics server's base URL; empty without it
 
 	stopOnce sync.Once
 	stopErr  error
@@ -75,9 +77,14 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		topics = []string{a.emu.TopicARN()}
 		snsClient = a.emu.SNSHTTPClient()
 	}
+	hooks, metrics, err := newMetrics()
+	if err != nil {
+		return nil, err
+	}
 	if a.client, err = sesguard.New(api, func(o *sesguard.Options) {
 		o.Store = st
 		o.Logger = log
+		o.Hooks = hooks
 	}); err != nil {
 		return nil, err
 	}
@@ -89,6 +96,20 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		return nil, err
 	}
 
+	if cfg.metricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			return nil, err
+		}
+		a.metrics = newMetricsServer(metrics)
+		a.metURL = "http://" + mln.Addr().String()
+		go func() {
+			if err := a.metrics.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "error", err)
+			}
+		}()
+		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, err
@@ -135,8 +156,12 @@ func (a *app) stop() error {
 	return a.stopErr
 }
 
-// release closes the emulator, the Client and the store.
+// release closes the metrics server, the emulator, the Client and the
+// store.
 func (a *app) release() {
+	if a.metrics != nil {
+		a.metrics.Close()
+	}
 	if a.emu != nil {
 		a.emu.Close()
 	}

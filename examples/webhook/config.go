@@ -12,6 +12,7 @@ import (
 // config is what the flags and the environment say.
 type config struct {
 	addr            string
+	metricsAddr     string
 	path            string
 	topicARNs       []string
 	sqlite          string
@@ -30,6 +31,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9464", "address of the Prometheus endpoint GET /metrics, apart from the webhook; empty: none")
 	fs.StringVar(&c.path, "path", "/ses/notifications", "path of the SNS endpoint")
 	topics := fs.String("topic-arn", getenv("SESGUARD_TOPIC_ARNS"), "comma-separated `ARNs` of the SNS topics allowed to post (env SESGUARD_TOPIC_ARNS); required but in -demo")
 	fs.StringVar(&c.sqlite, "sqlite", "sesguard.db", "SQLite `file` of the suppression list, used when -dsn is empty (in -demo: a temporary file unless set)")

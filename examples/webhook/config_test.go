@@ -13,7 +13,7 @@ import (
 func TestParseFlags(t *testing.T) {
 	const arn = "arn:aws:sns:us-east-1:123456789012:ses"
 	defaults := config{
-		addr: ":8080", path: "/ses/notifications", topicARNs: []string{arn}, sqlite: "sesguard.db",
+		addr: ":8080", metricsAddr: "127.0.0.1:9464", path: "/ses/notifications", topicARNs: []string{arn}, sqlite: "sesguard.db",
 		region: "us-east-1", shutdownTimeout: 20 * time.Second,
 	}
 	tests := []struct {
@@ -30,11 +30,13 @@ func TestParseFlags(t *testing.T) {
 			func(c *config) { c.dsn, c.region = "root@tcp(db:3306)/app", "eu-west-1" }},
 		{"DSNFromTheEnvironment", []string{"-topic-arn", arn}, map[string]string{"SESGUARD_DSN": "postgres://app@db/app"},
 			func(c *config) { c.dsn = "postgres://app@db/app" }},
-		{"Everything", []string{"-topic-arn", arn, "-addr", "127.0.0.1:9000", "-path", "/sns", "-sqlite", "/var/lib/x.db",
+		{"Everything", []string{"-topic-arn", arn, "-addr", "127.0.0.1:9000", "-metrics-addr", ":9100", "-path", "/sns", "-sqlite", "/var/lib/x.db",
 			"-table-prefix", "mail_", "-region", "eu-central-1", "-shutdown-timeout", "5s"}, nil,
 			func(c *config) {
 				c.addr, c.path, c.sqlite, c.tablePrefix, c.region, c.shutdownTimeout = "127.0.0.1:9000", "/sns", "/var/lib/x.db", "mail_", "eu-central-1", 5*time.Second
+				c.metricsAddr = ":9100"
 			}},
+		{"NoMetrics", []string{"-topic-arn", arn, "-metrics-addr", ""}, nil, func(c *config) { c.metricsAddr = "" }},
 		{"DemoNeedsNoTopicAndUsesATemporaryFile", []string{"-demo"}, nil,
 			func(c *config) { c.demo, c.topicARNs, c.sqlite = true, nil, "" }},
 		{"DemoKeepsAnExplicitFile", []string{"-demo", "-sqlite", "demo.db"}, nil,

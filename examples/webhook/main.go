@@ -32,6 +32,12 @@
 // while the store answers and 503 when it does not, logs JSON to stderr, and
 // on SIGINT or SIGTERM stops accepting connections and lets requests in
 // flight finish (-shutdown-timeout) before it exits.
+//
+// Its metrics (package otelsesguard, through the OpenTelemetry Prometheus
+// exporter) are served at GET /metrics on -metrics-addr
+// (127.0.0.1:9464 by default; empty for none), apart from the webhook,
+// which faces the internet. The repository's README lists them, and
+// instrumentation/otelsesguard/alerts.yml holds alert rules on them.
 package main
 
 import (

@@ -53,9 +53,9 @@ func Simple(to ...string) *sesv2.SendEmailInput {
 	}
 }
 
-// bulkOf is a bulk send of the emulator's template "t" with one entry per
+// Bulk is a bulk send of the emulator's template "t" with one entry per
 // address of to.
-func bulkOf(to []string) *sesv2.SendBulkEmailInput {
+func Bulk(to []string) *sesv2.SendBulkEmailInput {
 	in := &sesv2.SendBulkEmailInput{
 		FromEmailAddress: aws.String("sender@example.com"),
 		DefaultContent: &types.BulkEmailContent{Template: &types.Template{
@@ -89,7 +89,7 @@ func (l Load) Run(clients ...*sesguard.Client) *Result {
 					msgs := int64(1)
 					if i%5 == 4 {
 						msgs = int64(n) // SES counts each entry as a message
-						_, err = c.SendBulkEmail(context.Background(), bulkOf(to))
+						_, err = c.SendBulkEmail(context.Background(), Bulk(to))
 					} else {
 						_, err = c.Send(context.Background(), Simple(to...))
 					}

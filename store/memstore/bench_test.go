@@ -109,6 +109,7 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.SetParallelism(2)
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1)
