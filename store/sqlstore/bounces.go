@@ -55,7 +55,15 @@ func (s *Store) prepareBounces() {
 		b.record = s.stmt(`INSERT INTO ${bounce_records} (address, id, bounced_at, keep_until) VALUES (?, ?, ?, ?)
 			ON CONFLICT (address, id) DO NOTHING`)
 	}
-	if s.d.name != Postgres {
+	switch s.d.name {
+	case MySQL:
+		// A locking read sees the latest committed records whatever the
+		// isolation level: under REPEATABLE READ a plain one would read
+		// the snapshot of the transaction's first read, which InTx may
+		// have taken before this address's head was locked.
+		b.trim = s.stmt("DELETE FROM ${bounce_records} WHERE address = ? AND bounced_at < ?")
+		b.times = s.stmt("SELECT bounced_at FROM ${bounce_records} WHERE address = ? AND bounced_at > ? AND bounced_at < ? FOR UPDATE")
+	case SQLite:
 		b.trim = s.stmt("DELETE FROM ${bounce_records} WHERE address = ? AND bounced_at < ?")
 		b.times = s.stmt("SELECT bounced_at FROM ${bounce_records} WHERE address = ? AND bounced_at > ? AND bounced_at < ?")
 	}

@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,8 +63,9 @@ func checkCount(c store.Count) error {
 }
 
 // mergeCounts checks counts and sums those of one bucket of one name, so
-// that one statement touches each row once. Its bucket is kept until the
-// latest KeepUntil of the counts merged.
+// that one statement touches each row once, and sorts them by name and
+// bucket, so that every statement locks the rows it adds to in one order.
+// A bucket is kept until the latest KeepUntil of the counts merged.
 func mergeCounts(counts []store.Count) ([]store.Count, error) {
 	type key struct {
 		name   string
@@ -84,14 +88,41 @@ func mergeCounts(counts []store.Count) ([]store.Count, error) {
 		at[k] = len(merged)
 		merged = append(merged, c)
 	}
+	slices.SortFunc(merged, func(a, b store.Count) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), a.Bucket.Compare(b.Bucket))
+	})
 	return merged, nil
+}
+
+// pendingCounts are the counts added inside InTx. They go to the
+// database in one statement, on one shard, just before the transaction
+// commits: the rows a transaction adds to are then locked in one order and
+// only for the end of the transaction, so that concurrent transactions,
+// whatever notifications they hold, cannot deadlock on them.
+type pendingCounts struct {
+	counts []store.Count
+}
+
+// flush adds the pending counts in r's transaction.
+func (p *pendingCounts) flush(ctx context.Context, r runner) error {
+	if len(p.counts) == 0 {
+		return nil
+	}
+	merged, err := mergeCounts(p.counts)
+	if err != nil {
+		return err
+	}
+	p.counts = p.counts[:0]
+	_, err = r.exec(ctx, r.s.addCounts(len(merged)), r.s.countArgs(merged)...)
+	return err
 }
 
 // randomShard picks the row of a bucket that an add goes to.
 func randomShard() int { return rand.IntN(countShards) }
 
-// countArgs returns the arguments of addCounts for counts, on shard.
-func (s *Store) countArgs(shard int, counts []store.Count) []any {
+// countArgs returns the arguments of addCounts for counts, on one shard.
+func (s *Store) countArgs(counts []store.Count) []any {
+	shard := randomShard()
 	args := make([]any, 0, 5*len(counts))
 	for _, c := range counts {
 		args = append(args, c.Name, shard, s.d.timeArg(c.Bucket), c.N, s.d.timeArg(c.KeepUntil))
@@ -110,7 +141,11 @@ func (r runner) addCount(ctx context.Context, c store.Count) error {
 	if err := checkCount(c); err != nil {
 		return fmt.Errorf("sqlstore: add count: %w", err)
 	}
-	if _, err := r.exec(ctx, r.s.addCounts(1), r.s.countArgs(r.shard(), []store.Count{c})...); err != nil {
+	if r.counts != nil {
+		r.counts.counts = append(r.counts.counts, c)
+		return nil
+	}
+	if _, err := r.exec(ctx, r.s.addCounts(1), r.s.countArgs([]store.Count{c})...); err != nil {
 		return fmt.Errorf("sqlstore: add count %q: %w", c.Name, err)
 	}
 	return nil
@@ -124,6 +159,11 @@ func (s *Store) SumCounts(ctx context.Context, name string, from, to time.Time) 
 func (r runner) sumCounts(ctx context.Context, name string, from, to time.Time) (int64, error) {
 	if err := checkKey("count name", name, maxKey, from, to); err != nil {
 		return 0, fmt.Errorf("sqlstore: sum counts: %w", err)
+	}
+	if r.counts != nil {
+		if err := r.counts.flush(ctx, r); err != nil {
+			return 0, fmt.Errorf("sqlstore: sum counts %q: %w", name, err)
+		}
 	}
 	var sum int64
 	if err := r.queryRow(ctx, r.s.counts.sum, []any{name, r.s.d.timeArg(from), r.s.d.timeArg(to)}, &sum); err != nil {

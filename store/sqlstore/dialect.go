@@ -88,9 +88,13 @@ var dialects = map[Dialect]*dialect{
 		maxVars:    65535,
 	},
 	MySQL: {
-		name:       MySQL,
-		quote:      func(id string) string { return "`" + id + "`" },
-		txOptions:  &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		name:  MySQL,
+		quote: func(id string) string { return "`" + id + "`" },
+		// The server's isolation level, which costs no statement per
+		// transaction (go-sql-driver sends SET TRANSACTION for any
+		// other): what needs the latest committed rows reads them with
+		// a locking read.
+		txOptions:  nil,
 		encodeTime: func(t time.Time) any { return formatTime(t) },
 		wallClock:  true,
 		// Updating a key column to itself leaves the row alone without

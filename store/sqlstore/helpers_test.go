@@ -19,17 +19,18 @@ import (
 
 // A backend is a database the tests run against.
 type backend struct {
-	name   string
-	driver string
+	name    string
+	dialect sqlstore.Dialect
+	driver  string
 	// env names the variable that holds the server's DSN, and example
 	// is a DSN for it; SQLite, which runs in-process, has neither.
 	env, example string
 }
 
 var backends = []backend{
-	{"Postgres", "pgx", "SESGUARD_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"},
-	{"MySQL", "mysql", "SESGUARD_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test?parseTime=true"},
-	{"SQLite", "sqlite", "", ""},
+	{"Postgres", sqlstore.Postgres, "pgx", "SESGUARD_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"},
+	{"MySQL", sqlstore.MySQL, "mysql", "SESGUARD_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test?parseTime=true"},
+	{"SQLite", sqlstore.SQLite, "sqlite", "", ""},
 }
 
 // servers are the backends that run as separate servers.
@@ -102,14 +103,21 @@ func openSQLiteFile(tb testing.TB, path string) *sql.DB {
 	return db
 }
 
-// prefix returns a table prefix no other test uses.
-func prefix(tb testing.TB) string {
-	b := make([]byte, 5)
+// runPrefix begins the name of every table and schema this run of the
+// tests creates on the servers, so that TestMain can find what a test
+// left behind.
+var runPrefix = "sgt" + randomHex(3)
+
+func randomHex(n int) string {
+	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		tb.Fatal(err)
+		panic(err)
 	}
-	return "sgt" + hex.EncodeToString(b) + "_"
+	return hex.EncodeToString(b)
 }
+
+// prefix returns a table prefix no other test uses.
+func prefix(testing.TB) string { return runPrefix + randomHex(4) + "_" }
 
 // newStore returns a migrated Store on db with tables of its own, dropped
 // when tb ends.

@@ -91,13 +91,16 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 	args := []any{id, d.timeArg(expires), d.timeArg(t)}
 	made := false
 	switch {
-	case len(counts) == 0:
+	case len(counts) == 0 || r.counts != nil:
 		res, err := r.exec(ctx, r.s.marks.mark, args...)
 		if err == nil {
 			made, err = d.upserted(res)
 		}
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: mark applied %q: %w", id, err)
+		}
+		if made && r.counts != nil {
+			r.counts.counts = append(r.counts.counts, counts...)
 		}
 	case d.name == Postgres:
 		names := make([]string, len(counts))
@@ -109,7 +112,7 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 			buckets[i], keeps[i] = c.Bucket.UTC().Truncate(time.Microsecond), c.KeepUntil.UTC().Truncate(time.Microsecond)
 		}
 		var n int
-		args = append(args, r.shard(), names, buckets, ns, keeps)
+		args = append(args, randomShard(), names, buckets, ns, keeps)
 		if err := r.writeRow(ctx, r.s.marks.markAndCount, args, &n); err != nil {
 			return false, fmt.Errorf("sqlstore: mark applied %q: %w", id, err)
 		}
@@ -123,7 +126,7 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 			if made, err = d.upserted(res); err != nil || !made {
 				return err
 			}
-			_, err = r.exec(ctx, r.s.addCounts(len(counts)), r.s.countArgs(r.shard(), counts)...)
+			_, err = r.exec(ctx, r.s.addCounts(len(counts)), r.s.countArgs(counts)...)
 			return err
 		})
 		if err != nil {

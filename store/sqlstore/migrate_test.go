@@ -47,6 +47,11 @@ func TestMigrationsRunOnceWhenProcessesStartTogether(t *testing.T) {
 				}
 			}
 			p := prefix(t)
+			t.Cleanup(func() {
+				if err := sqlstore.DropPrefix(ctx, dbs[0], b.dialect, p); err != nil {
+					t.Errorf("dropping the test tables: %v", err)
+				}
+			})
 			withPrefix := func(o *sqlstore.Options) { o.TablePrefix = p }
 			stores := make([]*sqlstore.Store, processes)
 			errs := make([]error, processes)
@@ -74,11 +79,6 @@ func TestMigrationsRunOnceWhenProcessesStartTogether(t *testing.T) {
 			if s == nil {
 				t.Fatal("no process could migrate")
 			}
-			t.Cleanup(func() {
-				if err := sqlstore.DropTables(ctx, s); err != nil {
-					t.Errorf("dropping the test tables: %v", err)
-				}
-			})
 			migs, err := sqlstore.Migrations(s.Dialect(), withPrefix)
 			if err != nil {
 				t.Fatal(err)
@@ -122,6 +122,11 @@ func TestSkipMigrationsUsesTheSchemaFromMigrations(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
 			p := prefix(t)
+			t.Cleanup(func() {
+				if err := sqlstore.DropPrefix(ctx, db, b.dialect, p); err != nil {
+					t.Errorf("dropping the test tables: %v", err)
+				}
+			})
 			opts := func(o *sqlstore.Options) {
 				o.TablePrefix = p
 				o.SkipMigrations = true
@@ -129,8 +134,7 @@ func TestSkipMigrationsUsesTheSchemaFromMigrations(t *testing.T) {
 			if _, err := sqlstore.New(ctx, db, opts); err == nil || !strings.Contains(err.Error(), "Migrations") {
 				t.Fatalf("New with SkipMigrations on an empty schema: error %v, want one that points to Migrations", err)
 			}
-			d := map[string]sqlstore.Dialect{"Postgres": sqlstore.Postgres, "MySQL": sqlstore.MySQL, "SQLite": sqlstore.SQLite}[b.name]
-			migs, err := sqlstore.Migrations(d, opts)
+			migs, err := sqlstore.Migrations(b.dialect, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,8 +153,8 @@ func TestSkipMigrationsUsesTheSchemaFromMigrations(t *testing.T) {
 				t.Fatalf("New with SkipMigrations after the schema was made by hand: %v", err)
 			}
 			t.Cleanup(func() {
-				if err := sqlstore.DropTables(ctx, s); err != nil {
-					t.Errorf("dropping the test tables: %v", err)
+				if err := s.Close(); err != nil {
+					t.Errorf("closing the store: %v", err)
 				}
 			})
 			mustPut(t, s, store.Suppression{Address: "byhand@example.com", Reason: store.ReasonBounce})

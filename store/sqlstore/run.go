@@ -57,19 +57,9 @@ func (st *stmt) close() error {
 type runner struct {
 	s  *Store
 	tx *sql.Tx // nil: the pool
-	// txShard is the row of a count bucket that every add of the
-	// transaction goes to: one per transaction, so that two transactions
-	// never take rows of one bucket in opposite orders and deadlock.
-	txShard int
-}
-
-// shard returns the row of a count bucket that an add goes to: the
-// transaction's, or any on the pool.
-func (r runner) shard() int {
-	if r.tx != nil {
-		return r.txShard
-	}
-	return randomShard()
+	// counts, in InTx, holds the counts added in the transaction, which
+	// go to the database in one statement before it commits.
+	counts *pendingCounts
 }
 
 // on returns st ready to run on r. In a transaction, a statement that was
@@ -155,7 +145,7 @@ func (r runner) inTx(ctx context.Context, fn func(r runner) error) error {
 	if r.tx != nil {
 		return fn(r)
 	}
-	return r.s.transact(ctx, func(tx *sql.Tx) error { return fn(runner{s: r.s, tx: tx, txShard: randomShard()}) })
+	return r.s.transact(ctx, func(tx *sql.Tx) error { return fn(runner{s: r.s, tx: tx}) })
 }
 
 // transact runs fn in a read-write transaction and commits it when fn

@@ -18,13 +18,19 @@ var errTxDone = errors.New("sqlstore: the Store of InTx used after its fn return
 // transaction, committed when fn returns nil and rolled back when it
 // returns an error or panics (the panic then goes on). The Store given to
 // fn has every ability of package store except Transactor, and fails with
-// an error once fn has returned. On SQLite the transaction holds this
-// Store's turn to write until it ends.
+// an error once fn has returned. The counts it adds (with AddCount and
+// MarkApplied) are written together when fn returns, in one statement
+// that locks their rows in one order, so that concurrent transactions
+// cannot deadlock on them. On SQLite the transaction holds this Store's
+// turn to write until it ends.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	err := s.transact(ctx, func(tx *sql.Tx) error {
-		t := &txStore{r: runner{s: s, tx: tx, txShard: randomShard()}}
+		t := &txStore{r: runner{s: s, tx: tx, counts: new(pendingCounts)}}
 		defer t.done.Store(true)
-		return fn(t)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.r.counts.flush(ctx, t.r)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: in tx: %w", err)

@@ -26,7 +26,8 @@ func TestMigrationFromVersion1KeepsTheRows(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
 			p := prefix(t)
-			d := map[string]sqlstore.Dialect{"Postgres": sqlstore.Postgres, "MySQL": sqlstore.MySQL, "SQLite": sqlstore.SQLite}[b.name]
+			d := b.dialect
+			t.Cleanup(func() { assert.NoError(t, sqlstore.DropPrefix(ctx, db, d, p)) })
 			withPrefix := func(o *sqlstore.Options) { o.TablePrefix = p }
 			migs, err := sqlstore.Migrations(d, withPrefix)
 			require.NoError(t, err)
@@ -74,10 +75,7 @@ func TestMigrationFromVersion1KeepsTheRows(t *testing.T) {
 
 			s, err := sqlstore.New(ctx, db, withPrefix)
 			require.NoError(t, err)
-			t.Cleanup(func() {
-				assert.NoError(t, sqlstore.DropTables(ctx, s))
-				assert.NoError(t, s.Close())
-			})
+			t.Cleanup(func() { assert.NoError(t, s.Close()) })
 
 			got, err := s.Lookup(ctx, []string{"old@example.com"})
 			require.NoError(t, err)

@@ -15,10 +15,11 @@ import (
 
 // TestConcurrentBatchesDoNotDeadlock runs batches the way the SQS
 // consumer does: many transactions at once, each marking ten
-// notifications with a count in one bucket. Were each mark's count to go
-// to a row of the bucket of its own choosing, two transactions would take
-// rows in opposite orders and the server would abort one as a deadlock
-// (PostgreSQL only after its deadlock_timeout, a second).
+// notifications with a count in one bucket. Were each mark's count
+// written to a row of the bucket chosen at random as it is made, two
+// transactions would take rows in opposite orders and the server would
+// abort one as a deadlock (PostgreSQL only after its deadlock_timeout, a
+// second, longer than the consumer's visibility timeout in tests/faults).
 func TestConcurrentBatchesDoNotDeadlock(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range backends {
