@@ -216,10 +216,10 @@ func (c *Client) RefreshQuota(ctx context.Context) error {
 }
 
 // Close stops the Client's background work — the periodic GetAccount of
-// Options.AccountQuota — and waits for it to end, and stops the periodic
-// purge of Options.PurgeEvery. A closed Client still sends, at the rate
-// and quota last read, and applies notifications, without purging. Close
-// is safe to call more than once.
+// Options.AccountQuota and the purge of Options.PurgeEvery — and waits for
+// it to end. A closed Client still sends, at the rate and quota last read,
+// and applies notifications, without purging. Close is safe to call more
+// than once.
 func (c *Client) Close() error {
 	c.stopHousekeeping()
 	if c.account != nil {

@@ -86,7 +86,7 @@ func (c *Client) ApplyBatch(ctx context.Context, ns []*Notification) ([][]Decisi
 
 // applyBatch is ApplyBatch without the hooks.
 func (c *Client) applyBatch(ctx context.Context, ns []*Notification) ([][]Decision, error) {
-	c.housekeep(ctx)
+	c.housekeep()
 	now := c.now()
 	var out [][]Decision
 	var marks []pendingMark

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,49 +122,49 @@ func TestApplyConcurrentRedeliveriesCountOnce(t *testing.T) {
 	}
 }
 
-// TestHousekeeping checks the periodic purge: the first send purges what
-// expired and logs it, the next purge waits PurgeEvery by the Client's
-// clock, and Close stops it.
+// TestHousekeeping checks the periodic purge: the first is due
+// PurgeEvery after New by the Client's clock, and a send that finds it due
+// starts it in the background; the next waits PurgeEvery again; Close
+// stops it.
 func TestHousekeeping(t *testing.T) {
 	clk := newClock()
 	_, api := newSES(t)
 	ms := memstore.New()
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	c := newClient(t, api, func(o *sesguard.Options) {
 		o.Store = ms
 		o.Now = clk.Now
 		o.PurgeEvery = time.Hour
-		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	_, _, err := c.Suppress(ctx, store.Suppression{Address: "soon@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Minute)})
-	require.NoError(t, err)
-	clk.Advance(time.Hour)
-	require.Equal(t, 1, ms.Len(), "purged before any send")
+	expiring := func(addr string) {
+		t.Helper()
+		_, _, err := c.Suppress(ctx, store.Suppression{Address: addr, Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Second)})
+		require.NoError(t, err)
+	}
+	send := func() {
+		t.Helper()
+		_, err := c.Send(ctx, simple("a@example.com"))
+		require.NoError(t, err)
+	}
+	expiring("soon@example.com")
+	clk.Advance(30 * time.Minute)
+	send()
+	assert.Equal(t, 1, ms.Len(), "purged before PurgeEvery passed since New")
 
-	_, err = c.Send(ctx, simple("a@example.com"))
-	require.NoError(t, err)
-	assert.Equal(t, 0, ms.Len(), "the send did not purge the expired suppression")
-	assert.Contains(t, logs.String(), "expired entries purged")
+	clk.Advance(30 * time.Minute)
+	send()
+	require.Eventually(t, func() bool { return ms.Len() == 0 }, 10*time.Second, time.Millisecond, "the due purge never ran")
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "expired entries purged") }, 10*time.Second, time.Millisecond, "the purge was not logged")
 
-	// The next purge is due PurgeEvery later by the Client's clock.
-	_, _, err = c.Suppress(ctx, store.Suppression{Address: "later@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Second)})
-	require.NoError(t, err)
+	expiring("later@example.com")
 	clk.Advance(2 * time.Second)
-	_, err = c.Send(ctx, simple("a@example.com"))
-	require.NoError(t, err)
-	assert.Equal(t, 1, ms.Len(), "purged before PurgeEvery passed")
-	clk.Advance(time.Hour)
-	_, err = c.Send(ctx, simple("a@example.com"))
-	require.NoError(t, err)
-	assert.Equal(t, 0, ms.Len(), "not purged once PurgeEvery passed")
+	send()
+	assert.Equal(t, 1, ms.Len(), "purged again before PurgeEvery passed")
 
-	// Close stops it.
 	require.NoError(t, c.Close())
-	_, _, err = c.Suppress(ctx, store.Suppression{Address: "after@example.com", Reason: store.ReasonInvalid, ExpiresAt: clk.Now().Add(time.Second)})
-	require.NoError(t, err)
 	clk.Advance(2 * time.Hour)
-	_, err = c.Send(ctx, simple("a@example.com"))
-	require.NoError(t, err)
+	send()
 	assert.Equal(t, 1, ms.Len(), "purged after Close")
 }
 
@@ -184,4 +185,23 @@ func TestPurgeEveryNegativeNeverPurges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.Equal(t, 0, ms.Len())
+}
+
+// lockedBuffer is a bytes.Buffer safe for the Client's background logs and
+// the test's reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

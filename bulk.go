@@ -46,8 +46,12 @@ func (c *Client) sendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 		per[i] = c.destinationRecipients(e.Destination, nil)
 		all = append(all, per[i]...)
 	}
-	c.housekeep(ctx)
+	c.housekeep()
 	scopes, err := sendScopes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	lu, addrs, err := c.bulkUnsubscribe(ctx, in, per)
 	if err != nil {
 		return nil, err
 	}
@@ -76,12 +80,22 @@ func (c *Client) sendBulkEmail(ctx context.Context, in *sesv2.SendBulkEmailInput
 			}
 			e.Destination = destinationOf(per[i], c.keeper(refused))
 		}
+		if lu != nil {
+			if e, err = lu.addToEntry(c, e, addrs[i]); err != nil {
+				return nil, err
+			}
+		}
 		send = append(send, e)
 		sentFrom = append(sentFrom, i)
 		keptSent = append(keptSent, kept)
 	}
 	run.screened(len(all), keptAll, allSkipped)
 	if len(allSkipped) == 0 {
+		if lu != nil {
+			cp := *in
+			cp.BulkEmailEntries = send
+			in = &cp
+		}
 		return c.sendBulk(ctx, in, keptSent, optFns, run)
 	}
 

@@ -126,6 +126,28 @@
 // A recipient whose address no store can hold is reported, not retried
 // forever. Policy.OnDecision hears every decision.
 //
+// # Bulk mail and unsubscribes
+//
+// Mail sent for a list — under [ForList] — can carry the one-click
+// unsubscribe fields that Gmail and Yahoo require of bulk senders
+// (List-Unsubscribe with an HTTPS URI, and List-Unsubscribe-Post:
+// List-Unsubscribe=One-Click, RFC 8058). Set Options.Unsubscribe (see
+// [UnsubscribeOptions]; per send, [WithUnsubscribe]) and serve
+// [Client.UnsubscribeHandler] at its URL:
+//
+//   - every recipient gets a link of its own, with an opaque token
+//     (package unsubscribe) that binds its address, the list and the time
+//     of issue, encrypted and authenticated with HMAC-SHA256 under
+//     rotatable keys;
+//   - a list message must have one recipient (or one per bulk entry), or
+//     Send refuses it with [ErrInvalidMessage];
+//   - transactional mail, contact-list mail (SES adds its own fields) and
+//     messages that carry their own List-Unsubscribe get no fields;
+//   - the provider's one-click POST records an UNSUBSCRIBE suppression
+//     scoped to the list, which blocks the next send for that list and no
+//     other mail; a GET shows a confirmation page and records nothing, so
+//     link scanners unsubscribe no one.
+//
 // # Rate limiting and quotas
 //
 // SES counts every recipient against a per-second rate and a rolling
@@ -142,8 +164,9 @@
 // A send SES throttles is retried, within its context; the Client halves
 // its rate and climbs back to the full rate within three seconds.
 // Transactional mail goes before bulk mail (see [Priority]): a bulk send
-// — one with ListManagementOptions, or made with WithPriority(ctx,
-// PriorityBulk) — waits behind every transactional send and leaves
+// — mail for a list (under [ForList], or with ListManagementOptions), or
+// one made with WithPriority(ctx, PriorityBulk) — waits behind every
+// transactional send and leaves
 // [TransactionalReserve] tokens of the bucket and Options.DailyReserve of
 // the daily quota for them. The Client's limiter is a [*RateLimiter] over
 // golang.org/x/time/rate ([AdaptRate]); several processes share one rate,
@@ -173,6 +196,16 @@
 //	client, err := sesguard.New(api, func(o *sesguard.Options) {
 //		o.Checks = []sesguard.Check{sesguard.VerifyCheck(chain)}
 //	})
+//
+// # Metrics and traces
+//
+// [Options].Hooks are functions the Client calls as it works — a send
+// begun and ended (with what it refused and sent), a notification applied,
+// the webhook's answer, each store call, limiter waits, the 24-hour quota,
+// the breaker's state — at a cost of one nil check each when unset.
+// Package otelsesguard (module
+// github.com/sesguard/sesguard/instrumentation/otelsesguard) builds them on
+// OpenTelemetry: metrics, and spans that are children of the caller's.
 //
 // # Testing
 //

@@ -45,15 +45,21 @@ type Options struct {
 	// default policy; see Policy.
 	Policy Policy
 
+	// Unsubscribe adds one-click unsubscribe fields (List-Unsubscribe,
+	// List-Unsubscribe-Post) to mail sent for a list; see
+	// UnsubscribeOptions. The zero value adds none.
+	Unsubscribe UnsubscribeOptions
+
 	// PurgeEvery is how often the Client purges what has expired from the
 	// store (when it implements store.Purger: suppressions, applied marks,
 	// transient-bounce records, old counts) and from its in-process
-	// bookkeeping, logging each purge at level Info. The Client keeps no
-	// goroutine for it: the send or applied notification that finds
-	// PurgeEvery passed since the last purge, by the Client's clock (the
-	// first one, at once), purges before its own work, with its context.
-	// Every process that shares a store may purge it; purges are
-	// idempotent. 0: hourly. Negative: never; call Client.Purge yourself.
+	// bookkeeping, logging each purge at level Debug and a failed one at
+	// Warn. The Client keeps no goroutine for it between purges: the send
+	// or applied notification that finds PurgeEvery passed since the last
+	// purge, or since New, by the Client's clock, starts one in the
+	// background, and Close waits for one under way. Every process that
+	// shares a store may purge it; purges are idempotent. 0: hourly.
+	// Negative: never; call Client.Purge yourself.
 	PurgeEvery time.Duration
 
 	// Logger receives the Client's logs. nil: logs are discarded.

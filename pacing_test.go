@@ -179,7 +179,8 @@ func TestRecoveryAfterAThrottle(t *testing.T) {
 				assert.Empty(t, campaign(c, 32, end, context.Background()))
 				require.NotZero(t, stub.Throttles(), "the other sender did not make SES throttle the Client")
 
-				back := recovered(stub, hit, end, rate)
+				back, ok := stub.Recovered(hit, 0.95)
+				require.True(t, ok, "never back at 95%% of the rate")
 				t.Logf("%d throttles; back to 95%% of the rate %v after the other sender's burst", stub.Throttles(), back.Sub(hit))
 				assert.LessOrEqual(t, back.Sub(hit), 5*time.Second)
 				after := float64(stub.Accepted(hit.Add(5*time.Second), end)) / (rate * end.Sub(hit.Add(5*time.Second)).Seconds())
@@ -187,19 +188,6 @@ func TestRecoveryAfterAThrottle(t *testing.T) {
 			})
 		})
 	}
-}
-
-// recovered returns the first time after from at which the Client's
-// recipients over the second before reach 95% of rate.
-func recovered(stub *sesstub.Stub, from, end time.Time, rate float64) time.Time {
-	at, _ := stub.Acceptances()
-	i := slices.IndexFunc(at, func(t time.Time) bool { return t.After(from.Add(time.Second)) })
-	for ; i >= 0 && i < len(at); i++ {
-		if float64(stub.Accepted(at[i].Add(-time.Second), at[i].Add(time.Nanosecond))) >= 0.95*rate {
-			return at[i]
-		}
-	}
-	return end
 }
 
 // TestPasswordResetsDuringACampaign: against sestest at 14/s, 32
@@ -233,7 +221,7 @@ func TestPasswordResetsDuringACampaign(t *testing.T) {
 				waits = append(waits, time.Since(sent))
 			}
 		}()
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		assert.Empty(t, campaign(c, 32, end, news))
 		<-resets
 

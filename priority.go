@@ -9,10 +9,12 @@ import (
 // Priority is the class of a send where transactional and bulk mail share
 // the account's limits: the rate, at the [Limiter], and the 24-hour quota.
 //
-// The rule: a send is bulk when its context was marked with
-// WithPriority(ctx, PriorityBulk), or when it is mail for a list — its
-// SendEmailInput has ListManagementOptions (an SES contact list). Every
-// other send is transactional. Then:
+// The rule: a send is bulk when it is mail for a list — its context
+// carries a list ([ForList]) or its SendEmailInput has
+// ListManagementOptions (an SES contact list) — or when its context was
+// marked with WithPriority(ctx, PriorityBulk). Every other send is
+// transactional: the same line that decides which unsubscribes block a
+// send (see [ForList]) decides its priority. Then:
 //
 //   - At the limiter, priority is strict: a transactional send is served
 //     before every bulk send still waiting, and bulk sends leave
@@ -50,17 +52,24 @@ type priorityKey struct{}
 
 // WithPriority returns a copy of ctx whose sends have priority p:
 //
-//	err := client.Send(sesguard.WithPriority(ctx, sesguard.PriorityBulk), newsletter)
+//	err := client.Send(sesguard.WithPriority(ctx, sesguard.PriorityBulk), digest)
 //
-// Mail for a list is bulk whatever ctx says; see [Priority].
+// Mail for a list is bulk whatever ctx says; see [Priority]. Mail for a
+// list is best sent under [ForList], which also makes the list's
+// unsubscribes block it; WithPriority is for bulk mail that belongs to no
+// list.
 func WithPriority(ctx context.Context, p Priority) context.Context {
 	return context.WithValue(ctx, priorityKey{}, p)
 }
 
-// PriorityOf returns the priority of sends made with ctx: the one set with
-// [WithPriority], transactional by default. A [Limiter] reads it; the
-// Client passes each send's priority to the Limiter this way.
+// PriorityOf returns the priority of sends made with ctx: bulk when ctx
+// carries a list ([ForList]), else the one set with [WithPriority],
+// transactional by default. A [Limiter] reads it; the Client passes each
+// send's priority to the Limiter this way.
 func PriorityOf(ctx context.Context) Priority {
+	if _, ok := ListOf(ctx); ok {
+		return PriorityBulk
+	}
 	p, _ := ctx.Value(priorityKey{}).(Priority)
 	return p
 }

@@ -13,11 +13,10 @@ import (
 	"github.com/sesguard/sesguard/sestest"
 )
 
-// A campaign and password resets share one account: the campaign is bulk
-// (its sends name an SES contact list, or their context is marked), so it
-// stops at 90% of the 24-hour quota and waits behind every password reset
-// for the rate.
-func ExampleWithPriority() {
+// A campaign and password resets share one account: the campaign is mail
+// for a list, so it is bulk: it stops at 90% of the 24-hour quota (and
+// waits behind every password reset for the rate).
+func ExamplePriority() {
 	ses, err := sestest.NewServer(func(o *sestest.Options) {
 		o.Account = sestest.Account{MaxSendRate: 1000, Max24HourSend: 100}
 	})
@@ -32,7 +31,7 @@ func ExampleWithPriority() {
 	defer client.Close()
 	ctx := context.Background()
 
-	news := sesguard.WithPriority(ctx, sesguard.PriorityBulk)
+	news := sesguard.ForList(ctx, "newsletter")
 	for i := 0; ; i++ {
 		_, err := client.Send(news, simple(fmt.Sprintf("reader%d@example.com", i)))
 		var q *sesguard.QuotaExceededError
@@ -44,7 +43,7 @@ func ExampleWithPriority() {
 	listed := simple("member@example.com")
 	listed.ListManagementOptions = &types.ListManagementOptions{ContactListName: aws.String("news")}
 	_, err = client.Send(ctx, listed)
-	fmt.Println("contact-list mail is bulk too:", errors.Is(err, sesguard.ErrQuotaExceeded))
+	fmt.Println("SES contact-list mail is bulk too:", errors.Is(err, sesguard.ErrQuotaExceeded))
 
 	_, err = client.Send(ctx, simple("forgot@example.com"))
 	fmt.Println("password reset sent:", err == nil)
@@ -52,7 +51,7 @@ func ExampleWithPriority() {
 	fmt.Printf("%d of %d used (quota from the %s)\n", q.Used, q.Max24HourSend, q.Source)
 	// Output:
 	// campaign stopped at 90 of 100, 10 kept for transactional mail
-	// contact-list mail is bulk too: true
+	// SES contact-list mail is bulk too: true
 	// password reset sent: true
 	// 91 of 100 used (quota from the account)
 }

@@ -21,6 +21,7 @@ var bulkCtx = sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
 func TestPriorityOf(t *testing.T) {
 	assert.Equal(t, sesguard.PriorityTransactional, sesguard.PriorityOf(context.Background()), "the default")
 	assert.Equal(t, sesguard.PriorityBulk, sesguard.PriorityOf(bulkCtx))
+	assert.Equal(t, sesguard.PriorityBulk, sesguard.PriorityOf(sesguard.ForList(context.Background(), "news")), "mail for a list")
 	assert.Equal(t, "bulk", sesguard.PriorityBulk.String())
 	assert.Equal(t, "transactional", sesguard.PriorityTransactional.String())
 }
@@ -117,6 +118,8 @@ func TestMailForAListIsBulk(t *testing.T) {
 		{"marked bulk", bulkCtx, false, sesguard.PriorityBulk},
 		{"for a contact list", ctx, true, sesguard.PriorityBulk},
 		{"for a contact list, marked transactional", sesguard.WithPriority(ctx, sesguard.PriorityTransactional), true, sesguard.PriorityBulk},
+		{"for a list", sesguard.ForList(ctx, "news"), false, sesguard.PriorityBulk},
+		{"for a list, marked transactional", sesguard.WithPriority(sesguard.ForList(ctx, "news"), sesguard.PriorityTransactional), false, sesguard.PriorityBulk},
 	} {
 		in := simple("a@example.com")
 		if tt.in {

@@ -52,12 +52,16 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 	if in == nil {
 		return nil, fmt.Errorf("%w: nil SendEmailInput", ErrInvalidMessage)
 	}
-	c.housekeep(ctx)
+	c.housekeep()
 	scopes, err := sendScopes(ctx, in.ListManagementOptions)
 	if err != nil {
 		return nil, err
 	}
 	rs, err := c.recipientsOf(in)
+	if err != nil {
+		return nil, err
+	}
+	lu, err := c.sendUnsubscribe(ctx, in, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +82,9 @@ func (c *Client) send(ctx context.Context, in *sesv2.SendEmailInput, optFns []fu
 		cp := *in
 		cp.Destination = destinationOf(rs, c.keeper(refused))
 		in = &cp
+	}
+	if in, err = lu.addTo(c, in); err != nil {
+		return nil, err
 	}
 	var out *sesv2.SendEmailOutput
 	err = c.deliver(ctx, kept, sendPriority(ctx, in.ListManagementOptions), func(ctx context.Context) (int, error) {

@@ -3,6 +3,7 @@ package sesguard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
+	"github.com/sesguard/sesguard/unsubscribe"
 )
 
 // SESv2API is the part of *sesv2.Client that sesguard calls; *sesv2.Client
@@ -53,6 +55,8 @@ type Client struct {
 	aux *memstore.Store
 
 	house housekeeping // periodic purges: see housekeeping.go
+
+	links *unsubscribe.Links // from Options.Unsubscribe; nil without a URL
 }
 
 // New returns a Client that sends through api. With no optFns it keeps an
@@ -83,6 +87,12 @@ func New(api SESv2API, optFns ...func(*Options)) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	links, err := checkUnsubscribe(o.Unsubscribe)
+	if err != nil {
+		return nil, fmt.Errorf("sesguard: New: Options.Unsubscribe: %w", err)
+	}
+	c.links = links
+	c.house.last = c.now() // the first purge is due PurgeEvery from now
 	if err := c.initGuard(); err != nil {
 		return nil, err
 	}

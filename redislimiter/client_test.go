@@ -119,7 +119,7 @@ func TestPasswordResetsDuringASharedCampaign(t *testing.T) {
 				waits = append(waits, time.Since(sent))
 			}
 		})
-		news := sesguard.WithPriority(context.Background(), sesguard.PriorityBulk)
+		news := sesguard.ForList(context.Background(), "newsletter")
 		for ci, c := range clients {
 			for w := range 8 {
 				wg.Go(func() {
@@ -144,6 +144,37 @@ func TestPasswordResetsDuringASharedCampaign(t *testing.T) {
 		assert.GreaterOrEqual(t, util, 0.98)
 		assert.Zero(t, stub.Throttles())
 	})
+}
+
+// TestSharedLimiterRecoversAfterAThrottle: another sender takes a
+// second's worth of the rate at once, and SES throttles the four Clients;
+// within 5 s they send at 95% of the rate again.
+func TestSharedLimiterRecoversAfterAThrottle(t *testing.T) {
+	for _, rate := range []float64{14, 500} {
+		t.Run(fmt.Sprintf("at %v a second", rate), func(t *testing.T) {
+			rdbs := processes(t, 4)
+			synctest.Test(t, func(t *testing.T) {
+				stub := sesstub.New(rate, nil)
+				clients := sharedClients(t, sesstub.Client(stub), rdbs, onBubbleClock)
+				start := time.Now()
+				hit := start.Add(5 * time.Second)
+				go func() {
+					time.Sleep(time.Until(hit))
+					stub.Take(int(rate))
+				}()
+				r := sendload.Load{Workers: 8, Duration: 30 * time.Second}.Run(clients...)
+				for _, c := range clients {
+					require.NoError(t, c.Close())
+				}
+				assert.Empty(t, r.Errs)
+				require.NotZero(t, stub.Throttles(), "the other sender did not make SES throttle the Clients")
+				back, ok := stub.Recovered(hit, 0.95)
+				require.True(t, ok, "never back at 95%% of the rate")
+				t.Logf("%d throttles; back to 95%% of the rate %v after the other sender's burst", stub.Throttles(), back.Sub(hit))
+				assert.LessOrEqual(t, back.Sub(hit), 5*time.Second)
+			})
+		})
+	}
 }
 
 // BenchmarkSharedUtilisation runs 4 Clients, 8 goroutines each, sharing one

@@ -178,7 +178,8 @@ type Server struct {
 	closed  atomic.Bool
 }
 
-// NewServer starts a Server listening on a loopback port. The server makes
+// NewServer starts a Server listening on [Options.Addr], a free loopback
+// port by default. The server makes
 // its self-signed SNS signing certificate when it first signs; the RSA key
 // behind it is generated once per process and shared by every Server in it.
 func NewServer(optFns ...func(*Options)) (*Server, error) {

@@ -225,7 +225,7 @@ func BounceWindow(times []time.Time, t time.Time, window time.Duration) int {
 		}
 		best = max(best, hi-lo)
 	}
-	return best
+	return max(best, 1) // a window of zero length holds t alone
 }
 
 // Count is an amount added to one time bucket of a named counter.

@@ -103,6 +103,9 @@ Exit status: 0 ok, 1 failure (or a problem found), 2 usage error.`,
 		a.doctorCommand(),
 		a.verifyCommand(),
 		a.emulatorCommand(),
+		a.suppressCommand(),
+		a.syncCommand(),
+		a.statsCommand(),
 	)
 	return root
 }

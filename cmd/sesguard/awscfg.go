@@ -13,7 +13,7 @@ import (
 // --profile over the AWS_* environment and the shared config files, and
 // --endpoint-url (or AWS_ENDPOINT_URL_SESV2, AWS_ENDPOINT_URL) for the
 // endpoint.
-func (a *app) ses(ctx context.Context) (*sesv2.Client, error) {
+func (a *app) ses(ctx context.Context, optFns ...func(*sesv2.Options)) (*sesv2.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if a.region != "" {
 		opts = append(opts, config.WithRegion(a.region))
@@ -28,9 +28,9 @@ func (a *app) ses(ctx context.Context) (*sesv2.Client, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
 	}
-	return sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+	return sesv2.NewFromConfig(cfg, append([]func(*sesv2.Options){func(o *sesv2.Options) {
 		if a.endpointURL != "" {
 			o.BaseEndpoint = aws.String(a.endpointURL)
 		}
-	}), nil
+	}}, optFns...)...), nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -122,4 +124,53 @@ func TestDoctorNoFeedback(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"configuration set opens: bounces and complaints published", "configuration sets: bounces and complaints published"}, failed)
+}
+
+// TestDoctorConfig: the region comes from --region, else from AWS_REGION,
+// else from the profile of --profile in the shared config files;
+// an identity named with --identity that the account lacks blocks
+// sending.
+func TestDoctorConfig(t *testing.T) {
+	awsEnv(t)
+	srv := readyAccount(t)
+	addr := dnsServer(t, goodZone(t))
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte("[profile ops]\nregion = ap-southeast-2\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "credentials"),
+		[]byte("[ops]\naws_access_key_id = "+sestest.AccessKeyID+"\naws_secret_access_key = "+sestest.SecretAccessKey+"\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+
+	for _, tc := range []struct {
+		env    string
+		args   []string
+		region string
+	}{
+		{"us-east-1", nil, "us-east-1"},
+		{"us-east-1", []string{"--profile", "ops"}, "us-east-1"},
+		{"", []string{"--profile", "ops"}, "ap-southeast-2"},
+		{"us-east-1", []string{"--profile", "ops", "--region", "eu-west-1"}, "eu-west-1"},
+	} {
+		t.Setenv("AWS_REGION", tc.env)
+		r := run(t, "", append([]string{"doctor", "--endpoint-url", srv.URL(), "--dns", addr, "--json"}, tc.args...)...)
+		var rep doctorReport
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stderr)
+		assert.Equal(t, tc.region, rep.Region, "AWS_REGION=%s %v", tc.env, tc.args)
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+
+	// The endpoint may come from the environment, as for the AWS CLI.
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", srv.URL())
+	r := run(t, "", "doctor", "--dns", addr)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", "")
+
+	r = run(t, "", "doctor", "--endpoint-url", srv.URL(), "--dns", addr, "--profile", "nobody")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "nobody")
+
+	r = run(t, "", "doctor", "--endpoint-url", srv.URL(), "--dns", addr, "--identity", "example.com", "--identity", "other.example")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stdout, "other.example")
+	assert.Contains(t, r.stdout, "not an identity of this account")
 }

@@ -120,7 +120,7 @@ The emulator runs until interrupted.`,
 func (a *app) printEmulator(info emulatorInfo) {
 	a.printf("sestest emulator listening on %s (%s)\n\n", info.EndpointURL, info.Region)
 	a.printf("  --endpoint-url %s\n", info.EndpointURL)
-	a.printf("  export AWS_ENDPOINT_URL_SESV2=%s AWS_REGION=%s\n", info.EndpointURL, info.Region)
+	a.printf("  export AWS_ENDPOINT_URL_SESV2=%s AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", info.EndpointURL, info.Region, info.Region)
 	a.printf("  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n\n", info.AccessKeyID, info.SecretAccessKey)
 	a.printf("  SNS topic:           %s\n", info.TopicARN)
 	a.printf("  signing certificate: %s\n", info.CertificateURL)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -73,14 +74,16 @@ func (p pemSource) Certificate(_ context.Context, certURL string) (*x509.Certifi
 }
 
 // TestEmulatorFromOutside runs the built binary as a server and uses it as
-// a suite in another language would: curl signs and sends a message with
-// SigV4, the notification reaches an HTTP endpoint in another process,
+// a suite in another language would: testdata/suite.sh sets it up and sends
+// with curl, signing with SigV4, and checks that an unsigned request is
+// refused; the notification reaches an HTTP endpoint in another process,
 // and the library's SNS validator accepts it given the certificate the
-// emulator wrote. An unsigned request is refused with 403.
+// emulator wrote. Where the AWS CLI is installed, it is used too.
 func TestEmulatorFromOutside(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed")
+	for _, tool := range []string{"curl", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
 	}
 	bin := buildBinary(t)
 	ep := &endpoint{got: make(chan struct{}, 1)}
@@ -90,8 +93,7 @@ func TestEmulatorFromOutside(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0", "--json",
-		"--subscribe", web.URL, "--cert-file", certFile, "--configuration-set", "tracked")
+	cmd := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0", "--json", "--cert-file", certFile)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -101,24 +103,19 @@ func TestEmulatorFromOutside(t *testing.T) {
 
 	pemBytes, err := os.ReadFile(certFile)
 	require.NoError(t, err)
-	out, err := exec.CommandContext(ctx, curl, "-sS", "-f", info.CertificateURL).Output()
+	out, err := exec.CommandContext(ctx, "curl", "-sS", "-f", info.CertificateURL).Output()
 	require.NoError(t, err)
 	assert.Equal(t, string(pemBytes), string(out), "the certificate served over HTTP is the one written")
 
-	sigv4 := []string{"--aws-sigv4", "aws:amz:" + info.Region + ":ses", "--user", info.AccessKeyID + ":" + info.SecretAccessKey}
-	send := `{"FromEmailAddress":"sender@example.com","Destination":{"ToAddresses":["bounce@simulator.amazonses.com"]},` +
-		`"ConfigurationSetName":"tracked","Content":{"Simple":{"Subject":{"Data":"Hi"},"Body":{"Text":{"Data":"Hello"}}}}}`
-	out, err = exec.CommandContext(ctx, curl, append(sigv4, "-sS", "-f", "-H", "Content-Type: application/json",
-		"-d", send, info.EndpointURL+"/v2/email/outbound-emails")...).Output()
-	require.NoError(t, err, string(out))
-	var sent struct{ MessageId string }
-	require.NoError(t, json.Unmarshal(out, &sent))
-	require.NotEmpty(t, sent.MessageId)
-
-	out, err = exec.CommandContext(ctx, curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json",
-		"-d", send, info.EndpointURL+"/v2/email/outbound-emails").Output()
-	require.NoError(t, err)
-	assert.Equal(t, "403", string(out), "an unsigned request is refused")
+	suite := exec.CommandContext(ctx, "sh", "testdata/suite.sh")
+	suite.Env = append(os.Environ(), "ENDPOINT="+info.EndpointURL, "REGION="+info.Region, "TOPIC="+info.TopicARN, "WEBHOOK="+web.URL,
+		"AWS_ACCESS_KEY_ID="+info.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+info.SecretAccessKey)
+	suite.Stderr = os.Stderr
+	out, err = suite.Output()
+	require.NoError(t, err, "testdata/suite.sh failed")
+	messageID, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "MessageId=")
+	require.True(t, ok, "suite.sh printed %q", out)
+	sent := struct{ MessageId string }{messageID}
 
 	block, _ := pem.Decode(pemBytes)
 	require.NotNil(t, block)
@@ -164,4 +161,45 @@ func TestEmulatorFromOutside(t *testing.T) {
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, cmd.Wait(), "the emulator exits 0 when interrupted")
+}
+
+// TestEmulatorOutput runs the emulator in process and checks what it
+// prints, text and --json, with its port replaced by PORT.
+func TestEmulatorOutput(t *testing.T) {
+	for _, tc := range []struct{ golden, flag string }{{"emulator.txt", ""}, {"emulator.json", "--json"}} {
+		t.Run(tc.golden, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			a := newApp(strings.NewReader(""), pw, io.Discard)
+			ctx, cancel := context.WithCancel(context.Background())
+			args := []string{"emulator", "--addr", "127.0.0.1:0", "--cert-file", filepath.Join(t.TempDir(), "sns.pem")}
+			if tc.flag != "" {
+				args = append(args, tc.flag)
+			}
+			done := make(chan int)
+			go func() {
+				code := a.run(ctx, args)
+				_ = pw.Close()
+				done <- code
+			}()
+			// The emulator prints once it listens; the last line names the SigningCertURL.
+			var out strings.Builder
+			br := bufio.NewReader(pr)
+			for {
+				line, err := br.ReadString('\n')
+				require.NoError(t, err)
+				out.WriteString(line)
+				if strings.Contains(line, "SigningCertURL") || strings.Contains(line, `"subscriptions"`) {
+					break
+				}
+			}
+			cancel()
+			_, err := io.Copy(&out, br)
+			require.NoError(t, err)
+			assert.Equal(t, exitOK, <-done)
+			text := regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(out.String(), "127.0.0.1:PORT")
+			text = regexp.MustCompile(`SimpleNotificationService-[0-9a-f]+\.pem`).ReplaceAllString(text, "SimpleNotificationService-HEX.pem")
+			text = regexp.MustCompile(`/tmp/\S*sns\.pem`).ReplaceAllString(text, "TMP/sns.pem")
+			golden(t, tc.golden, text)
+		})
+	}
 }

@@ -21,6 +21,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// testNow is the clock of every run.
+var testNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
 // result is what one run of the command printed and returned.
 type result struct {
 	stdout, stderr string
@@ -52,6 +55,7 @@ func run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	a := newApp(strings.NewReader(stdin), &stdout, &stderr)
+	a.now = func() time.Time { return testNow }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := a.run(ctx, args)

@@ -39,8 +39,15 @@ func (a *app) newProgress(label string, total int64) *progress {
 }
 
 // add counts n more done, and redraws when it is time.
-func (p *progress) add(n int64) {
-	done := p.n.Add(n)
+func (p *progress) add(n int64) { p.redraw(p.n.Add(n)) }
+
+// set sets the count done, and redraws when it is time.
+func (p *progress) set(done int64) {
+	p.n.Store(done)
+	p.redraw(done)
+}
+
+func (p *progress) redraw(done int64) {
 	if p.w == nil {
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/examples/internal/exampledb"
 	"github.com/sesguard/sesguard/sestest"
+	"github.com/sesguard/sesguard/unsubscribe"
 )
 
 // app is the running webhook: the store, the Client, the HTTP server and,
@@ -26,8 +27,9 @@ type app struct {
 	log     *slog.Logger
 	client  *sesguard.Client
 	db      *sql.DB
-	emu     *sestest.Server // -demo only
-	tempDir string          // -demo without a store of its own
+	emu     *sestest.Server   // -demo only
+	tempDir string            // -demo without a store of its own
+	keys    *unsubscribe.Keys // the unsubscribe links' keys; nil when not served
 	srv     *http.Server
 	url     string     // the server's base URL
 	served  chan error // Serve's result
@@ -96,6 +98,10 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		return nil, err
 	}
 
+	unsub, err := a.unsubscribeHandler()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.metricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.metricsAddr)
 		if err != nil {
@@ -114,11 +120,15 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	if err != nil {
 		return nil, err
 	}
-	a.srv = newServer(a.client, cfg.path, sns, log)
+	a.srv = newServer(a.client, cfg.path, sns, cfg.unsubPath, unsub, log)
 	a.url = "http://" + ln.Addr().String()
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "path", cfg.path, "topics", topics, "demo", cfg.demo)
+	unsubPath := "off (no SESGUARD_UNSUBSCRIBE_KEYS)"
+	if unsub != nil {
+		unsubPath = cfg.unsubPath
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "path", cfg.path, "unsubscribe", unsubPath, "topics", topics, "demo", cfg.demo)
 	return a, nil
 }
 

@@ -31,7 +31,7 @@ func startT(t *testing.T, cfg config, log *slog.Logger) *app {
 }
 
 func demoConfig() config {
-	return config{addr: "127.0.0.1:0", path: "/ses/notifications", region: "us-east-1", demo: true, shutdownTimeout: 5 * time.Second}
+	return config{addr: "127.0.0.1:0", path: "/ses/notifications", unsubPath: "/unsubscribe", region: "us-east-1", demo: true, shutdownTimeout: 5 * time.Second}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -65,14 +65,20 @@ func TestDemoOnEachStore(t *testing.T) {
 					"  bounce@simulator.amazonses.com           refused before SES: BOUNCE\n" +
 					"  complaint@simulator.amazonses.com        refused before SES: COMPLAINT\n" +
 					"  suppressionlist@simulator.amazonses.com  refused before SES: BOUNCE\n",
+				"One-click unsubscribe (RFC 8058), for the list \"news\":\n  sent to success+news@simulator.amazonses.com with List-Unsubscribe: <https://",
+				"  and List-Unsubscribe-Post: List-Unsubscribe=One-Click\n",
+				"  POST /unsubscribe with the body List-Unsubscribe=One-Click (no cookie): 200 OK\n" +
+					"  the list's next mail to success+news@simulator.amazonses.com: refused before SES: UNSUBSCRIBE (scope \"news\")\n" +
+					"  a password reset to success+news@simulator.amazonses.com: sent\n",
 			} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("demo output lacks %q:\n%s", want, out.String())
 				}
 			}
-			// SES accepted the first four messages and only success@'s second.
-			if n := len(a.emu.Messages()); n != 5 {
-				t.Errorf("SES accepted %d messages, want 5", n)
+			// SES accepted the first four messages, only success@'s second,
+			// and the newsletter and password reset to success+news@.
+			if n := len(a.emu.Messages()); n != 7 {
+				t.Errorf("SES accepted %d messages, want 7", n)
 			}
 			if code, body := get(t, a.url+"/healthz"); code != http.StatusOK || body != "ok\n" {
 				t.Errorf("GET /healthz: %d %q", code, body)

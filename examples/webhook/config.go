@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/sesguard/sesguard/unsubscribe"
 )
 
 // config is what the flags and the environment say.
@@ -21,6 +23,8 @@ type config struct {
 	region          string
 	demo            bool
 	shutdownTimeout time.Duration
+	unsubPath       string
+	unsubKeys       *unsubscribe.Keys // nil: no unsubscribe endpoint, except in -demo
 }
 
 // parseFlags reads the command line args (without the program name), with
@@ -39,6 +43,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.tablePrefix, "table-prefix", "", "prefix of the store's table names (default sesguard_)")
 	fs.StringVar(&c.region, "region", or(getenv("AWS_REGION"), "us-east-1"), "AWS region of the SES account (env AWS_REGION)")
 	fs.BoolVar(&c.demo, "demo", false, "run against sestest, an in-process SES emulator: subscribe this server, send to the mailbox simulator, show the suppressions, keep serving")
+	fs.StringVar(&c.unsubPath, "unsubscribe-path", "/unsubscribe", "path of the one-click unsubscribe endpoint (RFC 8058), served when SESGUARD_UNSUBSCRIBE_KEYS holds the keys of the senders' links (id:base64secret pairs, signing key first), and in -demo")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish at shutdown")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -57,7 +62,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 			c.topicARNs = append(c.topicARNs, arn)
 		}
 	}
+	if k := getenv("SESGUARD_UNSUBSCRIBE_KEYS"); k != "" {
+		keys, err := unsubscribe.ParseKeys(k)
+		if err != nil {
+			return c, fmt.Errorf("SESGUARD_UNSUBSCRIBE_KEYS: %w", err)
+		}
+		c.unsubKeys = keys
+	}
 	switch {
+	case !strings.HasPrefix(c.unsubPath, "/") || c.unsubPath == c.path:
+		return c, fmt.Errorf("-unsubscribe-path %q must begin with / and differ from -path", c.unsubPath)
 	case !strings.HasPrefix(c.path, "/"):
 		return c, fmt.Errorf("-path %q does not begin with /", c.path)
 	case c.dsn == "" && c.sqlite == "" && !c.demo:

@@ -14,7 +14,7 @@ func TestParseFlags(t *testing.T) {
 	const arn = "arn:aws:sns:us-east-1:123456789012:ses"
 	defaults := config{
 		addr: ":8080", metricsAddr: "127.0.0.1:9464", path: "/ses/notifications", topicARNs: []string{arn}, sqlite: "sesguard.db",
-		region: "us-east-1", shutdownTimeout: 20 * time.Second,
+		region: "us-east-1", shutdownTimeout: 20 * time.Second, unsubPath: "/unsubscribe",
 	}
 	tests := []struct {
 		name string
@@ -71,6 +71,8 @@ func TestParseFlagsRefuses(t *testing.T) {
 		{"ZeroShutdown", []string{"-topic-arn", "arn:aws:sns:us-east-1:1:t", "-shutdown-timeout", "0s"}, "positive"},
 		{"StrayArgument", []string{"-topic-arn", "arn:aws:sns:us-east-1:1:t", "serve"}, "unexpected arguments"},
 		{"UnknownFlag", []string{"-port", "80"}, "not defined"},
+		{"RelativeUnsubscribePath", []string{"-topic-arn", "arn:aws:sns:us-east-1:1:t", "-unsubscribe-path", "u"}, "must begin with /"},
+		{"UnsubscribeOnTheSNSPath", []string{"-topic-arn", "arn:aws:sns:us-east-1:1:t", "-unsubscribe-path", "/ses/notifications"}, "differ from -path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +81,11 @@ func TestParseFlagsRefuses(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tt.want)
 			}
 		})
+	}
+	badKeys := map[string]string{"SESGUARD_UNSUBSCRIBE_KEYS": "k1:c2hvcnQ"}
+	if _, err := parseFlags([]string{"-topic-arn", "arn:aws:sns:us-east-1:1:t"}, func(k string) string { return badKeys[k] }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "SESGUARD_UNSUBSCRIBE_KEYS") {
+		t.Errorf("a 5-octet key: %v, want an error naming SESGUARD_UNSUBSCRIBE_KEYS", err)
 	}
 	if _, err := parseFlags([]string{"-h"}, func(string) string { return "" }, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)

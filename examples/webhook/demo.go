@@ -8,10 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-
 	"github.com/sesguard/sesguard"
 )
 
@@ -23,6 +19,10 @@ var demoAddrs = []string{
 	"complaint@simulator.amazonses.com",
 	"suppressionlist@simulator.amazonses.com",
 }
+
+// demoReader is the newsletter reader of the demo's unsubscribe: a
+// simulator address of its own, so that success@ stays unsuppressed.
+const demoReader = "success+news@simulator.amazonses.com"
 
 // demoTimeout bounds each wait for the emulator's deliveries.
 const demoTimeout = 10 * time.Second
@@ -77,20 +77,16 @@ func (a *app) demo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
+	if err := a.demoUnsubscribe(ctx, w, demoReader); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "Still serving at %s (GET %s/healthz); Ctrl-C stops.\n", endpoint, a.url)
 	return nil
 }
 
 // demoSend sends one message to addr and says what happened.
 func (a *app) demoSend(ctx context.Context, w io.Writer, addr string) error {
-	_, err := a.client.Send(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String("app@example.com"),
-		Destination:      &types.Destination{ToAddresses: []string{addr}},
-		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String("webhook demo")},
-			Body:    &types.Body{Text: &types.Content{Data: aws.String("Sent by examples/webhook -demo.")}},
-		}},
-	})
+	_, err := a.client.Send(ctx, demoMessage(addr, "webhook demo"))
 	var refused *sesguard.SuppressedError
 	switch {
 	case errors.As(err, &refused):

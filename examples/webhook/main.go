@@ -33,6 +33,15 @@
 // on SIGINT or SIGTERM stops accepting connections and lets requests in
 // flight finish (-shutdown-timeout) before it exits.
 //
+// It also serves the one-click unsubscribe link of list mail (RFC 8058) at
+// -unsubscribe-path (default /unsubscribe), when SESGUARD_UNSUBSCRIBE_KEYS
+// holds the keys the senders sign their links with, as id:base64secret
+// pairs, signing key first (unsubscribe.ParseKeys): a GET shows a
+// confirmation page, the one-click POST records an unsubscribe for that
+// list in the same store. Senders set Options.Unsubscribe with the public
+// https URL of that path and the same keys. In -demo the server makes a
+// key of its own, sends a newsletter, and unsubscribes its reader.
+//
 // Its metrics (package otelsesguard, through the OpenTelemetry Prometheus
 // exporter) are served at GET /metrics on -metrics-addr
 // (127.0.0.1:9464 by default; empty for none), apart from the webhook,

@@ -25,9 +25,10 @@ func TestMetrics(t *testing.T) {
 	status, body := get(t, a.metURL+"/metrics")
 	require.Equal(t, http.StatusOK, status)
 	for _, want := range []string{
-		`sesguard_recipients_total{otel_scope_name="github.com/sesguard/sesguard/instrumentation/otelsesguard",otel_scope_schema_url="https://opentelemetry.io/schemas/1.40.0",otel_scope_version="",sesguard_operation="SendEmail",sesguard_outcome="sent"} 5`,
-		`sesguard_outcome="suppressed",sesguard_reason="BOUNCE"} 2`,
-		`sesguard_outcome="suppressed",sesguard_reason="COMPLAINT"} 1`,
+		`sesguard_recipients_total{otel_scope_name="github.com/sesguard/sesguard/instrumentation/otelsesguard",otel_scope_schema_url="https://opentelemetry.io/schemas/1.40.0",otel_scope_version="",sesguard_operation="SendEmail",sesguard_outcome="sent"} 7`,
+		`sesguard_outcome="suppressed",sesguard_reason="BOUNCE",sesguard_scope="all"} 2`,
+		`sesguard_outcome="suppressed",sesguard_reason="COMPLAINT",sesguard_scope="all"} 1`,
+		`sesguard_outcome="suppressed",sesguard_reason="UNSUBSCRIBE",sesguard_scope="list"} 1`,
 		`sesguard_decision="suppressed",sesguard_notification_type="Bounce"} 2`,
 		`sesguard_webhook_requests_total{http_response_status_code="200"`,
 		`sesguard_notification_lag_seconds_bucket{`,

@@ -21,10 +21,14 @@ const (
 )
 
 // newServer returns the HTTP server: the SNS handler at POST path, the
-// health check at GET /healthz, every request logged.
-func newServer(client *sesguard.Client, path string, sns http.Handler, log *slog.Logger) *http.Server {
+// one-click unsubscribe handler (when not nil) at unsubPath for GET and
+// POST, the health check at GET /healthz, every request logged.
+func newServer(client *sesguard.Client, path string, sns http.Handler, unsubPath string, unsub http.Handler, log *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+path, sns)
+	if unsub != nil {
+		mux.Handle(unsubPath, unsub)
+	}
 	mux.Handle("GET /healthz", health(client, log))
 	return &http.Server{
 		Handler:           accessLog(mux, log),

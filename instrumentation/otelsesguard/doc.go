@@ -20,8 +20,9 @@
 //
 //   - sesguard.recipients [_total], counter: recipients of Send and
 //     SendBulkEmail by sesguard.operation, sesguard.outcome (sent,
-//     suppressed, invalid, failed) and sesguard.reason (the store.Reason of
-//     a skipped recipient) or error.type (why recipients were left unsent).
+//     suppressed, invalid, failed), and sesguard.reason (the store.Reason
+//     of a skipped recipient) with sesguard.scope (all, or list for a
+//     list's unsubscribe), or error.type (why recipients were left unsent).
 //   - sesguard.send.duration [_seconds], histogram, with
 //     [WithSendDuration] only: the time of a send, screening, pacing,
 //     throttle retries and SES included, by sesguard.operation and

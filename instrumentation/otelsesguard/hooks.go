@@ -32,6 +32,11 @@ const (
 	// AttrReason is the store.Reason of a skipped recipient: "BOUNCE",
 	// "COMPLAINT", "UNSUBSCRIBE", "INVALID", ...
 	AttrReason = attribute.Key("sesguard.reason")
+	// AttrScope is the scope of the suppression that skipped a recipient:
+	// "all" (store.ScopeAll: bounces, complaints, manual) or "list" (an
+	// unsubscribe from the list the mail was sent for). The list's name is
+	// not an attribute: there may be many.
+	AttrScope = attribute.Key("sesguard.scope")
 	// AttrNotificationType is the SES event type: "Bounce", "Complaint",
 	// "Delivery", ...
 	AttrNotificationType = attribute.Key("sesguard.notification.type")
@@ -140,7 +145,7 @@ type attrKey struct {
 
 // The kinds of attrKey.
 const (
-	kindRecipients uint8 = iota // a: operation, b: outcome, c: reason or error type
+	kindRecipients uint8 = iota // a: operation, b: outcome, c: reason or error type, n: 1 for a list's scope
 	kindSend                    // a: operation, b: error type
 	kindDecision                // a: notification type, b: decision
 	kindLag                     // a: notification type
@@ -200,10 +205,15 @@ func (h *hooks) measurement(k attrKey) measure {
 	switch k.kind {
 	case kindRecipients:
 		kv = append(kv, AttrOperation.String(k.a), AttrOutcome.String(k.b))
-		if k.b == "failed" {
+		switch {
+		case k.b == "failed":
 			errType(k.c)
-		} else if k.c != "" {
-			kv = append(kv, AttrReason.String(k.c))
+		case k.c != "":
+			scope := "all"
+			if k.n == 1 {
+				scope = "list"
+			}
+			kv = append(kv, AttrReason.String(k.c), AttrScope.String(scope))
 		}
 	case kindSend:
 		kv = append(kv, AttrOperation.String(k.a))
@@ -315,7 +325,11 @@ func (st *sendState) done(r sesguard.SendReport) {
 		if s.Reason == store.ReasonInvalid {
 			outcome = "invalid"
 		}
-		h.count(attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}).Add(1)
+		k := attrKey{kind: kindRecipients, a: r.Op, b: outcome, c: string(s.Reason)}
+		if s.Scope != store.ScopeAll {
+			k.n = 1
+		}
+		h.count(k).Add(1)
 	}
 	if unsent := r.Kept - r.Sent; unsent > 0 {
 		h.count(attrKey{kind: kindRecipients, a: r.Op, b: "failed", c: failedType(et)}).Add(int64(unsent))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,14 +17,17 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/instrumentation/otelsesguard"
 	"github.com/sesguard/sesguard/sestest"
+	"github.com/sesguard/sesguard/store"
 	"github.com/sesguard/sesguard/store/memstore"
 )
 
@@ -101,6 +105,8 @@ func (r *rig) start(t *testing.T, reader sdkmetric.Reader, opts ...otelsesguard.
 //   - the bounced address again, an unreadable one and success: 1 sent, 1
 //     suppressed (BOUNCE), 1 invalid, and a Delivery notified;
 //   - the complained address alone: refused, 1 suppressed (COMPLAINT);
+//   - mail for the list "newsletter" to an address unsubscribed from it:
+//     refused, 1 suppressed (UNSUBSCRIBE, scope list);
 //   - a bulk send of two entries that SES rejects: 2 failed
 //     (MessageRejected);
 //   - a GET of the webhook: 405.
@@ -115,6 +121,10 @@ func (r *rig) script(t *testing.T, ctx context.Context) {
 	require.NoError(t, err)
 	require.NoError(t, r.sub.Wait(ctx, 4))
 	_, err = r.client.Send(ctx, message("complaint@simulator.amazonses.com"))
+	require.ErrorIs(t, err, sesguard.ErrSuppressed)
+	_, _, err = r.client.Suppress(ctx, store.Suppression{Address: "reader@example.com", Scope: "newsletter", Reason: store.ReasonUnsubscribe})
+	require.NoError(t, err)
+	_, err = r.client.Send(sesguard.ForList(ctx, "newsletter"), message("reader@example.com"))
 	require.ErrorIs(t, err, sesguard.ErrSuppressed)
 
 	r.srv.SetFault(func(op string, _ []byte) *sestest.Fault {
@@ -217,15 +227,16 @@ func TestEveryInstrumentAfterAScriptedRun(t *testing.T) {
 	rec := ms[otelsesguard.MetricRecipients]
 	assert.Equal(t, []point{
 		{"error.type=MessageRejected,sesguard.operation=SendBulkEmail,sesguard.outcome=failed", 2},
-		{"sesguard.operation=SendEmail,sesguard.outcome=invalid,sesguard.reason=INVALID", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=invalid,sesguard.reason=INVALID,sesguard.scope=all", 1},
 		{"sesguard.operation=SendEmail,sesguard.outcome=sent", 4},
-		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=BOUNCE", 1},
-		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=COMPLAINT", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=BOUNCE,sesguard.scope=all", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=COMPLAINT,sesguard.scope=all", 1},
+		{"sesguard.operation=SendEmail,sesguard.outcome=suppressed,sesguard.reason=UNSUBSCRIBE,sesguard.scope=list", 1},
 	}, points(t, rec))
 
 	assert.Equal(t, []point{
 		{"error.type=MessageRejected,sesguard.operation=SendBulkEmail", 1},
-		{"error.type=suppressed,sesguard.operation=SendEmail", 1},
+		{"error.type=suppressed,sesguard.operation=SendEmail", 2},
 		{"sesguard.operation=SendEmail", 2},
 	}, points(t, ms[otelsesguard.MetricSendDuration]))
 
@@ -305,7 +316,7 @@ func TestSpans(t *testing.T) {
 				assert.Equal(t, addresses, hasAddress, "%s: addresses on the span", s.Name())
 			}
 
-			require.Len(t, sends, 4)
+			require.Len(t, sends, 5)
 			for _, s := range sends {
 				assert.Equal(t, caller.SpanContext().SpanID(), s.Parent().SpanID(), "%s is a child of the caller's span", s.Name())
 			}
@@ -320,7 +331,8 @@ func TestSpans(t *testing.T) {
 			refused := sends[2]
 			assert.Equal(t, "suppressed", attrs(refused)["error.type"])
 			assert.Equal(t, codes.Error, refused.Status().Code)
-			bulk := sends[3]
+			assert.Equal(t, "suppressed", attrs(sends[3])["error.type"], "mail for a list, to an unsubscribed reader")
+			bulk := sends[4]
 			assert.Equal(t, "sesguard SendBulkEmail", bulk.Name())
 			assert.Equal(t, "MessageRejected", attrs(bulk)["error.type"])
 			if addresses {
@@ -348,4 +360,32 @@ func attrs(s sdktrace.ReadOnlySpan) map[string]string {
 		out[string(kv.Key)] = kv.Value.String()
 	}
 	return out
+}
+
+// TestNoopProvidersLeaveTheHooksNil: with the no-op providers there is
+// nothing to record, and the Client, given nil hooks, calls nothing.
+func TestNoopProvidersLeaveTheHooksNil(t *testing.T) {
+	hooks, err := otelsesguard.NewHooks(
+		otelsesguard.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelsesguard.WithTracerProvider(tracenoop.NewTracerProvider()),
+	)
+	require.NoError(t, err)
+	assert.Equal(t, reflect.ValueOf(hooks).NumField(), countNil(hooks), "every hook is nil")
+
+	hooks, err = otelsesguard.NewHooks(otelsesguard.WithMeterProvider(metricnoop.NewMeterProvider()), otelsesguard.WithTracerProvider(sdktrace.NewTracerProvider()))
+	require.NoError(t, err)
+	assert.NotNil(t, hooks.Send, "spans need the send hook")
+	assert.NotNil(t, hooks.Apply, "spans need the apply hook")
+	assert.Nil(t, hooks.Store, "no metrics, no store timing")
+}
+
+// countNil counts the nil func fields of h.
+func countNil(h sesguard.Hooks) int {
+	v, n := reflect.ValueOf(h), 0
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			n++
+		}
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,9 +20,17 @@ import (
 var at = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 // scenario is what the matrix applies: notifications applied beforehand,
-// without faults, then a batch applied with one.
+// without faults, then a batch applied with one. Each run of a scenario
+// has a tag of its own in its addresses, feedback ids and breaker name, so
+// that the runs can share one store.
 type scenario struct {
-	name    string
+	name string
+	make func(tag string) run
+}
+
+// run is one run of a scenario.
+type run struct {
+	tag     string
 	prepare [][]byte
 	batch   [][]byte
 	addrs   []string // the addresses whose suppressions are compared
@@ -58,37 +67,41 @@ func delivery(addr string) []byte {
 }
 
 var scenarios = []scenario{
-	{
-		name:  "PermanentBounce",
-		batch: [][]byte{bounce("hard-1", "Permanent", 0, "a@example.com", "b@example.com")},
-		addrs: []string{"a@example.com", "b@example.com"},
-	},
-	{
-		name:  "Complaint",
-		batch: [][]byte{complaint("complaint-1", "c@example.com")},
-		addrs: []string{"c@example.com"},
-	},
-	{
-		name:    "ThirdTransientBounce",
-		prepare: [][]byte{bounce("soft-1", "Transient", -2*time.Hour, "d@example.com"), bounce("soft-2", "Transient", -time.Hour, "d@example.com")},
-		batch:   [][]byte{bounce("soft-3", "Transient", 0, "d@example.com")},
-		addrs:   []string{"d@example.com"},
-		soft:    "d@example.com",
-	},
-	{
-		name:    "Batch",
-		prepare: [][]byte{bounce("soft-1", "Transient", -time.Hour, "d@example.com")},
-		batch: [][]byte{
-			bounce("hard-2", "Permanent", 0, "e@example.com"),
-			complaint("complaint-2", "f@example.com"),
-			bounce("soft-2", "Transient", 0, "d@example.com"),
-			unsubscribe("m-unsub", "h@example.com"),
-			delivery("g@example.com"),
-			bounce("hard-2", "Permanent", 0, "e@example.com"), // SNS delivered it twice
-		},
-		addrs: []string{"d@example.com", "e@example.com", "f@example.com", "h@example.com"},
-		soft:  "d@example.com",
-	},
+	{"PermanentBounce", func(tag string) run {
+		a, b := "a-"+tag+"@example.com", "b-"+tag+"@example.com"
+		return run{tag: tag, batch: [][]byte{bounce("hard-1-"+tag, "Permanent", 0, a, b)}, addrs: []string{a, b}}
+	}},
+	{"Complaint", func(tag string) run {
+		c := "c-" + tag + "@example.com"
+		return run{tag: tag, batch: [][]byte{complaint("complaint-1-"+tag, c)}, addrs: []string{c}}
+	}},
+	{"ThirdTransientBounce", func(tag string) run {
+		d := "d-" + tag + "@example.com"
+		return run{
+			tag:     tag,
+			prepare: [][]byte{bounce("soft-1-"+tag, "Transient", -2*time.Hour, d), bounce("soft-2-"+tag, "Transient", -time.Hour, d)},
+			batch:   [][]byte{bounce("soft-3-"+tag, "Transient", 0, d)},
+			addrs:   []string{d},
+			soft:    d,
+		}
+	}},
+	{"Batch", func(tag string) run {
+		d, e, f, g, h := "d-"+tag+"@example.com", "e-"+tag+"@example.com", "f-"+tag+"@example.com", "g-"+tag+"@example.com", "h-"+tag+"@example.com"
+		return run{
+			tag:     tag,
+			prepare: [][]byte{bounce("soft-1-"+tag, "Transient", -time.Hour, d)},
+			batch: [][]byte{
+				bounce("hard-2-"+tag, "Permanent", 0, e),
+				complaint("complaint-2-"+tag, f),
+				bounce("soft-2-"+tag, "Transient", 0, d),
+				unsubscribe("m-unsub-"+tag, h),
+				delivery(g),
+				bounce("hard-2-"+tag, "Permanent", 0, e), // SNS delivered it twice
+			},
+			addrs: []string{d, e, f, h},
+			soft:  d,
+		}
+	}},
 }
 
 // RunApplyMatrix proves exactly-once application on the stores newStore
@@ -96,34 +109,37 @@ var scenarios = []scenario{
 // two recipients, a complaint, the third transient bounce of an address,
 // a batch of several notifications — it applies the scenario once without
 // faults to learn its store calls and the state it leaves, then, for each
-// call and each Fault, applies it again on a new store with that call
-// faulted, redelivers it until it is applied, and requires the same state:
-// the same suppressions, the reputation breaker's counts not doubled, the
-// transient bounces recorded once, and every record marked applied.
+// call and each Fault, applies it again with that call faulted, redelivers
+// it until it is applied, and requires the same state: the same
+// suppressions, the reputation breaker's counts not doubled, the transient
+// bounces recorded once, and every record marked applied. The runs of one
+// scenario share one store, each with addresses, ids and breaker counters
+// of its own, so that a store on a database is created once per scenario.
 func RunApplyMatrix(t *testing.T, newStore func(t *testing.T) store.Store) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			ref := newStore(t)
-			w, ctl := New(ref)
-			c := newClient(t, w)
-			apply(t, c, sc.prepare)
+			s := newStore(t)
+			w, ctl := New(s)
+			ref := sc.make("ref")
+			c := newClient(t, w, ref.tag)
+			apply(t, c, ref.prepare)
 			ctl.Clear()
-			apply(t, c, sc.batch)
+			apply(t, c, ref.batch)
 			steps := ctl.Calls()
-			want := snapshot(t, ref, sc)
+			want := snapshot(t, s, ref)
 			for i, step := range steps {
 				for _, f := range Faults {
 					t.Run(fmt.Sprintf("%02d-%s-%s", i+1, step, f), func(t *testing.T) {
-						s := newStore(t)
-						w, ctl := New(s)
-						c := newClient(t, w)
-						apply(t, c, sc.prepare)
+						r := sc.make(fmt.Sprintf("%02d%s", i+1, f))
+						c := newClient(t, w, r.tag)
+						apply(t, c, r.prepare)
 						ctl.Clear()
 						ctl.InjectAt(i+1, f)
-						_, _ = applyRecovering(c, sc.batch) // fails, or not when the call's failure does not matter
-						redeliver(t, c, sc.batch)
-						require.Equal(t, want, snapshot(t, s, sc), "state after %s at call %d (%s) and redelivery", f, i+1, step)
-						requireAllApplied(t, c, sc.batch)
+						_, _ = applyRecovering(c, r.batch) // fails, or not when the call's failure does not matter
+						ctl.Clear()
+						redeliver(t, c, r.batch)
+						require.Equal(t, want, snapshot(t, s, r), "state after %s at call %d (%s) and redelivery", f, i+1, step)
+						requireAllApplied(t, c, r.batch)
 					})
 				}
 			}
@@ -131,12 +147,16 @@ func RunApplyMatrix(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 }
 
-func newClient(t *testing.T, s store.Store) *sesguard.Client {
+// breakerName is the name of the breaker's counters of the run tagged tag.
+func breakerName(tag string) string { return "faultstore:" + tag }
+
+func newClient(t *testing.T, s store.Store, tag string) *sesguard.Client {
 	t.Helper()
 	c, err := sesguard.New(sesv2.New(sesv2.Options{Region: "us-east-1"}), func(o *sesguard.Options) {
 		o.Store = s
 		o.Now = func() time.Time { return at }
 		o.PurgeEvery = -1
+		o.Breaker.Name = breakerName(tag)
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -220,26 +240,27 @@ type state struct {
 	SoftBounces  int // the transient bounces recorded for the scenario's soft address, plus a probe
 }
 
-func snapshot(t *testing.T, s store.Store, sc scenario) state {
+// snapshot returns the state of run r in s, with r's tag written TAG.
+func snapshot(t *testing.T, s store.Store, r run) state {
 	t.Helper()
 	ctx := context.Background()
 	var st state
-	found, err := s.Lookup(ctx, sc.addrs)
+	found, err := s.Lookup(ctx, r.addrs)
 	require.NoError(t, err)
 	for _, f := range found {
-		st.Suppressions = append(st.Suppressions, fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v",
-			f.Address, f.Scope, f.Reason, f.Detail, f.Source, f.CreatedAt.UTC().Format(time.RFC3339), f.ExpiresAt.UTC()))
+		st.Suppressions = append(st.Suppressions, strings.ReplaceAll(fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v",
+			f.Address, f.Scope, f.Reason, f.Detail, f.Source, f.CreatedAt.UTC().Format(time.RFC3339), f.ExpiresAt.UTC()), r.tag, "TAG"))
 	}
 	slices.Sort(st.Suppressions)
 	if cn, ok := s.(store.Counter); ok {
 		from, to := at.Add(-time.Hour), at.Add(time.Hour)
-		st.Bounced, err = cn.SumCounts(ctx, "sesguard:breaker:bounced", from, to)
+		st.Bounced, err = cn.SumCounts(ctx, breakerName(r.tag)+":bounced", from, to)
 		require.NoError(t, err)
-		st.Complained, err = cn.SumCounts(ctx, "sesguard:breaker:complained", from, to)
+		st.Complained, err = cn.SumCounts(ctx, breakerName(r.tag)+":complained", from, to)
 		require.NoError(t, err)
 	}
-	if bc, ok := s.(store.BounceCounter); ok && sc.soft != "" {
-		st.SoftBounces, err = bc.AddTransientBounce(ctx, sc.soft, "faultstore-probe", at, 14*24*time.Hour)
+	if bc, ok := s.(store.BounceCounter); ok && r.soft != "" {
+		st.SoftBounces, err = bc.AddTransientBounce(ctx, r.soft, "faultstore-probe", at, 14*24*time.Hour)
 		require.NoError(t, err)
 	}
 	return st

@@ -99,6 +99,31 @@ func (s *Stub) Accepted(from, to time.Time) int {
 	return n
 }
 
+// Recovered returns the first acceptance from the Client under test, more
+// than a second after from, at which the Client's recipients of the second
+// before reach share of the rate, and whether there is one.
+func (s *Stub) Recovered(from time.Time, share float64) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var recent []entry // the Client's acceptances of the last second, oldest first
+	sum := 0
+	for _, e := range s.accepted {
+		if e.other {
+			continue
+		}
+		recent = append(recent, e)
+		sum += e.n
+		for recent[0].at.Before(e.at.Add(-time.Second)) {
+			sum -= recent[0].n
+			recent = recent[1:]
+		}
+		if e.at.After(from.Add(time.Second)) && float64(sum) >= share*s.rate {
+			return e.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // Acceptances returns the times and sizes of every acceptance from the
 // Client under test, oldest first.
 func (s *Stub) Acceptances() (at []time.Time, n []int) {
