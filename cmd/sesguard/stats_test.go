@@ -11,6 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sesguard/sesguard"
+	"github.com/sesguard/sesguard/internal/sendload"
+	"github.com/sesguard/sesguard/sestest"
 	"github.com/sesguard/sesguard/store"
 )
 
@@ -55,4 +58,51 @@ func TestStats(t *testing.T) {
 			assert.InDelta(t, 0.06, rep.Reputation.BounceRate, 1e-9)
 		})
 	}
+}
+
+// TestStatsReadsTheClientsCounts: stats reads the counters a sesguard
+// Client sharing the store writes — recipients sent, and the bounces its
+// notifications bring.
+func TestStatsReadsTheClientsCounts(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
+	st, db, err := openStore(context.Background(), storeFlags{dsn: dsn, prefix: "sesguard_"})
+	require.NoError(t, err)
+	defer db.Close()
+	srv := sestest.RunT(t, func(o *sestest.Options) { o.Now = func() time.Time { return testNow } })
+	c, err := sesguard.New(srv.Client(), func(o *sesguard.Options) {
+		o.Store, o.Now = st, func() time.Time { return testNow }
+		o.Breaker.Refresh = time.Nanosecond // every send and application writes the counts so far
+	})
+	require.NoError(t, err)
+	defer c.Close()
+	for _, to := range []string{"a@example.com", "b@example.com", "bounce@simulator.amazonses.com", "c@example.com"} {
+		_, err := c.Send(context.Background(), sendload.Simple(to))
+		require.NoError(t, err)
+	}
+	for _, n := range srv.Notifications() {
+		if n.Type != "Bounce" {
+			continue
+		}
+		ns, err := sesguard.Parse(n.Envelope())
+		require.NoError(t, err)
+		for _, note := range ns {
+			_, err := c.Apply(context.Background(), note)
+			require.NoError(t, err)
+		}
+	}
+
+	r := run(t, "", "stats", "--store", dsn, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var rep statsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
+	assert.Equal(t, int64(4), rep.Reputation.Sent, "the four recipients sent, written by the refreshes of the sends and of the bounce")
+	assert.Equal(t, int64(1), rep.Reputation.Bounced)
+	assert.Equal(t, 1, rep.Suppressions.InForce, "the bounced address")
+
+	// get says why, since when, and which notification did it.
+	r = run(t, "", "suppress", "get", "bounce@simulator.amazonses.com", "--store", dsn)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "is suppressed for all mail: BOUNCE since 2026-11-30T12:00:00Z")
+	assert.Contains(t, r.stdout, "550 5.1.1 user unknown")
+	assert.Contains(t, r.stdout, "source: the SES bounce or complaint with feedback id 0100", r.stdout)
 }

@@ -287,17 +287,27 @@ func (a *app) printLookup(l lookup) {
 	}
 }
 
-// describeSource says what made a suppression, from its Source.
+// describeSource says what made a suppression, from its Source as the
+// Client writes it.
 func describeSource(src string) string {
+	kind, id, _ := strings.Cut(src, ":")
 	switch {
 	case src == "manual":
 		return "manual (an operator)"
-	case src == "ses-account-list":
+	case src == sesSource:
 		return "the SES account-level suppression list (sesguard sync pull)"
+	case src == "check":
+		return "a pre-send check (verify)"
+	case kind == "ses-feedback" && id != "":
+		return "the SES bounce or complaint with feedback id " + id
+	case kind == "sns" && id != "":
+		return "the SNS notification " + id
+	case kind == "ses-message" && id != "":
+		return "a notification about the SES message " + id
 	case src == "":
 		return "unknown"
 	}
-	return src + " (the notification, or import, that made it)"
+	return src
 }
 
 func (a *app) suppressAddCommand(f *storeFlags) *cobra.Command {

@@ -46,6 +46,7 @@ type syncFlags struct {
 	store      storeFlags
 	dryRun     bool
 	deleteSES  bool
+	details    bool
 	pageSize   int32
 	maxBackoff time.Duration
 	attempts   int
@@ -88,6 +89,9 @@ from SES's list unless push is given --delete-missing-from-ses.`,
 				return a.sync(cmd.Context(), sub.name, f)
 			}),
 		}
+		if sub.name == "pull" {
+			c.Flags().BoolVar(&f.details, "details", false, "read each new entry's message and feedback ids (one GetSuppressedDestination per address)")
+		}
 		if sub.name == "push" {
 			c.Flags().BoolVar(&f.deleteSES, "delete-missing-from-ses", false, "also DELETE from SES's list the addresses the store does not suppress")
 		}
@@ -128,7 +132,7 @@ func (a *app) sync(ctx context.Context, mode string, f syncFlags) error {
 	if !rep.DryRun {
 		switch mode {
 		case "pull":
-			err = a.pull(ctx, ad, rep)
+			err = a.pull(ctx, ad, rep, client, f.details)
 		case "push":
 			err = a.push(ctx, client, rep, ses, local, f.deleteSES)
 		}
@@ -206,13 +210,30 @@ func diffLists(ses map[string]entry, local map[string]store.Suppression) *syncRe
 	return rep
 }
 
-func (a *app) pull(ctx context.Context, ad *admin, rep *syncReport) error {
+// pull writes the entries only on SES to the store. With details, it reads
+// each one's attributes first, so that the store names the SES message and
+// the bounce or complaint (feedback id) that put it on SES's list.
+func (a *app) pull(ctx context.Context, ad *admin, rep *syncReport, client *sesv2.Client, details bool) error {
 	bar := a.newProgress("pull", int64(len(rep.OnlyInSES)))
 	defer bar.finish()
 	for _, e := range rep.OnlyInSES {
 		since, _ := parseTime("since", e.Since)
 		s := store.Suppression{Address: e.Address, Reason: store.Reason(e.Reason), Source: sesSource, CreatedAt: since,
 			Detail: "on the SES account-level suppression list"}
+		if details {
+			out, err := client.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String(e.Address)})
+			if err != nil {
+				return fmt.Errorf("GetSuppressedDestination %s: %w", e.Address, err)
+			}
+			if at := out.SuppressedDestination.Attributes; at != nil {
+				if id := aws.ToString(at.FeedbackId); id != "" {
+					s.Source = "ses-feedback:" + id
+				}
+				if id := aws.ToString(at.MessageId); id != "" {
+					s.Detail += ", because of SES message " + id
+				}
+			}
+		}
 		if _, written, err := suppressOne(ctx, ad.client, s); err != nil {
 			return fmt.Errorf("pull %s: %w", e.Address, err)
 		} else if written {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sesguard/sesguard/internal/sendload"
 	"github.com/sesguard/sesguard/sestest"
 )
 
@@ -96,6 +97,19 @@ func TestSync(t *testing.T) {
 			assert.Equal(t, sesSource, got[0].Suppressions[0].Source)
 			assert.Equal(t, "COMPLAINT", got[1].Suppressions[0].Reason)
 			assert.Equal(t, "COMPLAINT", got[2].Suppressions[0].Reason, "the store's own entry is kept")
+
+			// With --details, an entry SES made from a bounce names the
+			// message and the bounce.
+			srv.SetMailbox("gone@example.com", sestest.OutcomeBounce)
+			out, err := ses.SendEmail(t.Context(), sendload.Simple("gone@example.com"))
+			require.NoError(t, err)
+			r = run(t, "", syncArgs("pull", "--details")...)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			r = run(t, "", append([]string{"suppress", "get", "gone@example.com", "--json"}, st...)...)
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+			require.True(t, got[0].Suppressed, r.stdout)
+			assert.Contains(t, got[0].Suppressions[0].Source, "ses-feedback:0100")
+			assert.Contains(t, got[0].Suppressions[0].Detail, aws.ToString(out.MessageId))
 
 			before := sesList(t, ses)
 			r = run(t, "", syncArgs("push", "--dry-run")...)

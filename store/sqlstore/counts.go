@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -14,10 +13,10 @@ import (
 )
 
 // countShards is how many rows one bucket of a counter is spread over.
-// Each add goes to one of them at random, so that concurrent adds to a hot
-// bucket, from any number of processes, rarely wait for each other's row
-// lock; SumCounts adds them all up.
-const countShards = 16
+// Each add goes to one of them, so that concurrent adds to a hot bucket,
+// from any number of processes, rarely wait for each other's row lock;
+// SumCounts adds them all up. A row exists once an add used it.
+const countShards = 32
 
 type counterQueries struct {
 	mu sync.Mutex
@@ -117,12 +116,14 @@ func (p *pendingCounts) flush(ctx context.Context, r runner) error {
 	return err
 }
 
-// randomShard picks the row of a bucket that an add goes to.
-func randomShard() int { return rand.IntN(countShards) }
+// shard picks the row of a bucket that an add goes to: the next in turn,
+// from a random start, so that the adds in flight in one process go to
+// different rows, and processes start at different ones.
+func (s *Store) shard() int { return int(s.nextShard.Add(1) % countShards) }
 
 // countArgs returns the arguments of addCounts for counts, on one shard.
 func (s *Store) countArgs(counts []store.Count) []any {
-	shard := randomShard()
+	shard := s.shard()
 	args := make([]any, 0, 5*len(counts))
 	for _, c := range counts {
 		args = append(args, c.Name, shard, s.d.timeArg(c.Bucket), c.N, s.d.timeArg(c.KeepUntil))

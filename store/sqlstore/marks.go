@@ -112,7 +112,7 @@ func (r runner) markApplied(ctx context.Context, id string, t, expires time.Time
 			buckets[i], keeps[i] = c.Bucket.UTC().Truncate(time.Microsecond), c.KeepUntil.UTC().Truncate(time.Microsecond)
 		}
 		var n int
-		args = append(args, randomShard(), names, buckets, ns, keeps)
+		args = append(args, r.s.shard(), names, buckets, ns, keeps)
 		if err := r.writeRow(ctx, r.s.marks.markAndCount, args, &n); err != nil {
 			return false, fmt.Errorf("sqlstore: mark applied %q: %w", id, err)
 		}

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sesguard/sesguard/store"
 )
@@ -65,6 +67,9 @@ type Store struct {
 	writes chan struct{}
 	// lockKey names the lock that serialises migrations of these tables.
 	lockKey string
+
+	// nextShard turns the shards of the count rows.
+	nextShard atomic.Uint32
 
 	stmtsMu sync.Mutex
 	stmts   []*stmt // every statement, for Close
@@ -173,6 +178,7 @@ func New(ctx context.Context, db *sql.DB, optFns ...func(*Options)) (*Store, err
 
 func newStore(db *sql.DB, d *dialect, o Options) *Store {
 	s := &Store{db: db, d: d, prefix: o.TablePrefix, tables: d.tables(), table: make(map[string]string)}
+	s.nextShard.Store(rand.Uint32())
 	if d.name == SQLite {
 		s.writes = make(chan struct{}, 1)
 	}

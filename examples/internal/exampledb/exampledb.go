@@ -19,8 +19,10 @@ import (
 
 // Open opens the suppression list in the database at dsn: PostgreSQL for a
 // postgres:// or postgresql:// URL, SQLite for a file: URI (see [SQLite]),
-// MySQL for anything else. sqlstore.New creates or migrates its tables,
-// named with tablePrefix. The caller closes the *sql.DB.
+// MySQL for anything else. The pool keeps connections for 32 concurrent
+// callers (sqlstore.ConfigurePool), as many as SNS's deliveries to a busy
+// webhook. sqlstore.New creates or migrates its tables, named with
+// tablePrefix. The caller closes the *sql.DB.
 func Open(ctx context.Context, dsn, tablePrefix string) (*sqlstore.Store, *sql.DB, error) {
 	driver := "mysql"
 	switch {
@@ -35,6 +37,7 @@ func Open(ctx context.Context, dsn, tablePrefix string) (*sqlstore.Store, *sql.D
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the %s store: %w", driver, err)
 	}
+	sqlstore.ConfigurePool(db, 32)
 	st, err := sqlstore.New(ctx, db, func(o *sqlstore.Options) { o.TablePrefix = tablePrefix })
 	if err != nil {
 		db.Close()
