@@ -83,8 +83,9 @@
 //     one batch ([Client.ApplyBatch]), and deletes a message only after it
 //     was applied. Its messages are never refused for their age: they may
 //     wait in the queue for days.
-//   - A Lambda function: pass the event to [Parse], then each notification
-//     to [Client.Apply].
+//   - A Lambda function: pass the event to [Parse], then its notifications
+//     to [Client.ApplyBatch] (one transaction with a store that has them),
+//     or each to [Client.Apply].
 //
 // Runnable programs for each shape are in the repository's examples
 // directory: examples/webhook, examples/sqs and examples/lambda, and

@@ -5,8 +5,8 @@
 // receive — up to 10 messages — as one batch with
 // [sesguard.Client.ApplyBatch]: one transaction when the store implements
 // store.Transactor. It applies a few batches at a time, never more than
-// Options.Concurrency, and deletes a message only after everything in it
-// was applied. A message that cannot be parsed, verified or applied is left
+// Options.Concurrency, and deletes the messages whose notifications were
+// all applied, in one DeleteMessageBatch call per receive. A message that cannot be parsed, verified or applied is left
 // in the queue: SQS makes it visible again after its visibility timeout,
 // and a redrive policy moves it to a dead-letter queue after a few tries,
 // so nothing is lost. Applying is exactly-once, so a message redelivered
@@ -29,9 +29,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -42,7 +44,7 @@ import (
 // API is the part of *sqs.Client that a Consumer calls.
 type API interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
-	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 }
 
 var _ API = (*sqs.Client)(nil)
@@ -208,14 +210,34 @@ func (c *Consumer) handle(ctx context.Context, msgs []types.Message) {
 			}
 		}
 	}
+	c.delete(ctx, msgs, applied)
+}
+
+// delete deletes the messages of msgs that were applied, in one call. A
+// message applied but not deleted is delivered again, and its redelivery
+// is a no-op.
+func (c *Consumer) delete(ctx context.Context, msgs []types.Message, applied []bool) {
+	var entries []types.DeleteMessageBatchRequestEntry
 	for i, m := range msgs {
-		if !applied[i] {
+		if applied[i] {
+			entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(entries) == 0 {
+		return
+	}
+	out, err := c.api.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &c.opts.QueueURL, Entries: entries})
+	if err != nil {
+		c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; their redelivery will be a no-op", "messages", len(entries), "error", err)
+		return
+	}
+	for _, f := range out.Failed {
+		i, _ := strconv.Atoi(deref(f.Id))
+		if i < 0 || i >= len(msgs) {
 			continue
 		}
-		_, err := c.api.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &c.opts.QueueURL, ReceiptHandle: m.ReceiptHandle})
-		if err != nil {
-			c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; its redelivery will be a no-op", "message_id", deref(m.MessageId), "error", err)
-		}
+		c.log.WarnContext(ctx, "sqsconsumer: applied but not deleted; its redelivery will be a no-op",
+			"message_id", deref(msgs[i].MessageId), "code", deref(f.Code), "error", deref(f.Message))
 	}
 }
 

@@ -147,7 +147,7 @@ func TestEmulatorFromOutside(t *testing.T) {
 		}
 	}
 
-	if aws, err := exec.LookPath("aws"); err == nil {
+	if aws, err := exec.LookPath("aws"); err == nil && exec.CommandContext(ctx, aws, "--version").Run() == nil {
 		// The AWS CLI, where it is installed, works against it unchanged.
 		cli := exec.CommandContext(ctx, aws, "sesv2", "get-account", "--endpoint-url", info.EndpointURL,
 			"--region", info.Region, "--output", "json")
