@@ -99,7 +99,7 @@ func TestFunctionRefusesABadEnvironment(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"NoDSN", map[string]string{}, "set SESGUARD_DSN"},
+		{"NoStore", map[string]string{}, "set SESGUARD_DYNAMODB_TABLE (DynamoDB) or SESGUARD_DSN (SQL)"},
 		{"UnknownTrigger", map[string]string{"SESGUARD_DSN": "file:x.db", "SESGUARD_TRIGGER": "kinesis"}, "want sns or sqs"},
 		{"DatabaseDown", map[string]string{"SESGUARD_DSN": "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, "open the pgx store"},
 		{"BadTablePrefix", map[string]string{"SESGUARD_DSN": "file:" + filepath.Join(t.TempDir(), "s.db"), "SESGUARD_TABLE_PREFIX": "mail-"}, "TablePrefix"},

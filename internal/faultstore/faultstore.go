@@ -63,6 +63,14 @@ type Control struct {
 	mu     sync.Mutex
 	calls  []string
 	faults map[int]Fault // call number (1-based, since Clear) →
+	nth    map[nthCall]Fault
+	count  map[string]int // calls of each method since Clear
+}
+
+// nthCall names the n-th call (1-based) of one method.
+type nthCall struct {
+	op string
+	n  int
 }
 
 // InjectAt makes the call numbered step (1 for the first call since the
@@ -73,6 +81,16 @@ func (c *Control) InjectAt(step int, f Fault) {
 	c.faults[step] = f
 }
 
+// InjectNth makes the n-th call (1 for the first since the last Clear) of
+// the method op meet f, whatever other calls come between: the choice for
+// a Client whose unrelated calls (the breaker's reads) depend on timing.
+// op is named as Calls names it.
+func (c *Control) InjectNth(op string, n int, f Fault) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nth[nthCall{op, n}] = f
+}
+
 // Clear forgets the calls made and the faults not met, and numbers calls
 // from 1 again.
 func (c *Control) Clear() {
@@ -80,6 +98,8 @@ func (c *Control) Clear() {
 	defer c.mu.Unlock()
 	c.calls = nil
 	clear(c.faults)
+	clear(c.nth)
+	clear(c.count)
 }
 
 // Calls returns the methods called since the last Clear, in order; a call
@@ -95,8 +115,14 @@ func (c *Control) next(op string) Fault {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, op)
+	c.count[op]++
 	f := c.faults[len(c.calls)]
 	delete(c.faults, len(c.calls))
+	k := nthCall{op, c.count[op]}
+	if nf, ok := c.nth[k]; ok && f == 0 {
+		f = nf
+	}
+	delete(c.nth, k)
 	return f
 }
 
@@ -128,7 +154,7 @@ func (c *core) do(op string, call func() error) error {
 // New wraps inner and returns the wrapper, with the abilities of inner,
 // and its Control.
 func New(inner store.Store) (store.Store, *Control) {
-	ctl := &Control{faults: make(map[int]Fault)}
+	ctl := &Control{faults: make(map[int]Fault), nth: make(map[nthCall]Fault), count: make(map[string]int)}
 	s, err := wrap(&core{ctl: ctl, inner: inner})
 	if err != nil {
 		panic(err)

@@ -397,3 +397,46 @@ func TestStoreWorksWithASmallPool(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentBatchesCountExactly runs transactions that each mark
+// several notifications whose counts name the same rows in different
+// orders, as concurrent SQS consumers' batches would: none fails, and the
+// sums are exact.
+func TestConcurrentBatchesCountExactly(t *testing.T) {
+	const workers, batches, perBatch = 6, 8, 4
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStore(t, b.open(t))
+			names := []string{"bounced", "complained", "sent"}
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for n := range batches {
+						err := s.InTx(ctx, func(tx store.Store) error {
+							for i := range perBatch {
+								id := fmt.Sprintf("w%d-b%d-n%d", w, n, i)
+								var counts []store.Count
+								for j := range names {
+									name := names[(w+i+j)%len(names)]
+									counts = append(counts, store.Count{Name: name, Bucket: epoch, N: 1, KeepUntil: epoch.Add(time.Hour)})
+								}
+								if _, err := tx.(store.Deduper).MarkApplied(ctx, id, epoch, epoch.Add(time.Hour), counts...); err != nil {
+									return err
+								}
+							}
+							return nil
+						})
+						assert.NoError(t, err)
+					}
+				})
+			}
+			wg.Wait()
+			for _, name := range names {
+				sum, err := s.SumCounts(ctx, name, epoch, epoch.Add(time.Second))
+				require.NoError(t, err)
+				assert.EqualValues(t, workers*batches*perBatch, sum, name)
+			}
+		})
+	}
+}
