@@ -40,6 +40,12 @@ type Store struct {
 	// whole or not at all.
 	txMu sync.RWMutex
 
+	// txRun is held for the whole of a transaction, so that transactions
+	// run one at a time and each reads what those before it wrote: two
+	// concurrent transactions that each record one transient bounce of
+	// an address must not both count from the same records.
+	txRun sync.Mutex
+
 	bounces bounceBook
 	marks   markBook
 	counts  countBook

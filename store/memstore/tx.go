@@ -14,6 +14,9 @@ import (
 // when fn returns nil, all under the Store's lock, so that no reader sees
 // part of them and no other write comes between them. When fn returns an
 // error or panics, or ctx is done when it returns, nothing is applied.
+// Transactions run one at a time, so that what one reads (a transient
+// bounce count, a mark) includes every transaction committed before it.
+// fn must not call InTx of the same Store.
 //
 // Reads through tx see its own writes. The writes are judged again when
 // they are applied, in order, with the rules of Put and MarkApplied, so a
@@ -23,6 +26,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.txRun.Lock()
+	defer s.txRun.Unlock()
 	tx := &txStore{s: s, puts: make(map[store.Key]txPut), marks: make(map[string]time.Time)}
 	err := fn(tx)
 	tx.done = true
