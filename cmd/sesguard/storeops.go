@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 
 	"github.com/sesguard/sesguard"
 	"github.com/sesguard/sesguard/store"
@@ -24,9 +25,20 @@ func unsuppress(ctx context.Context, c *sesguard.Client, addr string, scopes []s
 	return c.Unsuppress(ctx, addr, ss...)
 }
 
-// suppressions returns addr's suppressions in force, in every scope.
+// suppressions returns addr's suppressions in force, in every scope, in
+// the order of their keys (the store's Lookup has none).
 func suppressions(ctx context.Context, c *sesguard.Client, addr string) ([]store.Suppression, error) {
-	return c.Suppressions(ctx, addr)
+	ss, err := c.Suppressions(ctx, addr)
+	slices.SortFunc(ss, func(a, b store.Suppression) int {
+		if a.Key().Less(b.Key()) {
+			return -1
+		}
+		if b.Key().Less(a.Key()) {
+			return 1
+		}
+		return 0
+	})
+	return ss, err
 }
 
 // listPage returns the page of at most limit entries after last (the zero
